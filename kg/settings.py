@@ -1,0 +1,47 @@
+"""One frozen settings object, read from the environment (prefix ``KG_``).
+
+Paths default to the folders of this repository (`ontology/`, `shapes/`,
+`data/`), which is where an editable install (``pip install -e .``, what the
+Makefile does) finds them. Set ``KG_DATA_DIR`` and friends to run from
+elsewhere.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: Changes whenever extraction output can change; stored on every statement
+#: and article, and a different version makes `kg build` re-extract.
+EXTRACTOR_VERSION = "newskg-rules-0.1.0"
+
+
+class Settings(BaseSettings):
+    """Where things are and how the builder and the service behave."""
+
+    model_config = SettingsConfigDict(env_prefix="KG_", frozen=True)
+
+    base_iri: str = "https://w3id.org/newskg/id/"
+    data_dir: Path = REPO_ROOT / "data"
+    ontology_dir: Path = REPO_ROOT / "ontology"
+    shapes_dir: Path = REPO_ROOT / "shapes"
+    pipeline_config: Path = REPO_ROOT / "kg" / "pipeline" / "pipeline.cfg"
+    store: Path = Path("kg-store")
+    query_timeout_s: float = 10.0
+    max_query_length: int = 100_000
+    max_results: int = 100_000
+    max_input_bytes: int = 20_000_000
+
+    @property
+    def kb_dir(self) -> Path:
+        return self.data_dir / "kb"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
