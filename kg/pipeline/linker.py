@@ -97,7 +97,11 @@ def _common_english(word: str) -> bool:
 
 
 def _common_german_noun(word: str) -> bool:
-    return bool(simplemma.is_known(word, lang="de")) and word[:1].isupper() and " " not in word
+    """``Allianz``, ``Bündnis``: a capitalised common noun, not an acronym (``EU``, ``UN``)."""
+    return (
+        word[:1].isupper() and not word.isupper() and " " not in word
+        and bool(simplemma.is_known(word.lower(), lang="de"))
+    )
 
 
 class Linker:
@@ -169,7 +173,7 @@ class Linker:
                 cand.kind == "alias"
                 and entity.type == "Organization"
                 and _common_german_noun(surface)
-                and surface not in (entity.label_de, entity.label_en)
+                and surface.casefold() not in (entity.label_de.casefold(), entity.label_en.casefold())
                 and not any(
                     c.entity == cand.entity and text[s:e] != surface and c.kind in ("label", "alias")
                     for s, e, cs in raw

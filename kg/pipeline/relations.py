@@ -54,6 +54,14 @@ _SPEECH = re.compile(
     r"sieht|said|says|warned|added|wrote|told|stated)$",
     re.IGNORECASE,
 )
+#: Verbs of saying proper: only these take their speaker after the verb ("sagte Rutte");
+#: after "verurteilten" or "kritisierte" comes the object.
+_SAY = re.compile(
+    r"(sagt|sagte|sagten|erklärt|erklärte|erklärten|warnte|betont|betonte|kommentierte|kommentiert|schreibt|"
+    r"schrieb|meint|meinte|fügte|bekräftigte|unterstrich|äußerte|teilte|berichtet|berichtete|so|said|says|"
+    r"added|wrote|told|stated)$",
+    re.IGNORECASE,
+)
 _PRONOUN = re.compile(r"(er|sie|he|she)$", re.IGNORECASE)
 _PREPOSITIONS = frozenset(
     "in im nach für mit gegen bei von vom an am zu zum zur dank aus über unter vor auf zwischen "
@@ -92,7 +100,7 @@ TRIGGERS: tuple[Trigger, ...] = (
     _t("supports", r"\w*[Uu]nterstützung|\w*[Mm]ilitärhilfe|Unterstützer\w*|Verfechter\w*|support", "noun",
        "für an bei der des for of"),
     _t("supports", r"Seite|side", "side"),
-    _t("supplies", r"liefer(?:t|te|ten|e|n|st)|geliefert|supplies|supplied|provides?|provided", "verb", "an to"),
+    _t("supplies", r"(?:be)?liefer(?:t|te|ten|e|n|st)|(?:be)?geliefert|supplies|supplied|provides?|provided", "verb", "an to"),
     _t("supplies", r"\w*[Ll]ieferung(?:en)?", "noun", "an nach für to"),
     _t("supplies", r"erhält|erhalte|erhielt|erhielten|bekommt|bekomme|bekam|bekamen|receives?|received", "receive"),
     _t("threatens", r"bedroh(?:t|te|ten|e|en)|gefährd(?:et|ete|eten|e|en)|threatens?|threatened|endangers?",
@@ -226,7 +234,7 @@ class RelationExtractor:
                 j = before[-1] if i - before[-1] <= 2 else before[0]
                 return toks[j].mention.entity, {j}  # type: ignore[union-attr]
             # "sagte Nato-Generalsekretär Mark Rutte" / "sagte er" / "warnte der Niederländer"
-            for j in range(i + 1, min(n, i + 6)):
+            for j in range(i + 1, min(n, i + 6) if _SAY.match(tok.text) else i + 1):
                 t = toks[j]
                 if t.mention and t.mention.type in ("Person", "Organization", "Country") and t.mention.kind != "adjective":
                     if t.mention.type == "Person" or j + 1 >= n or not (toks[j + 1].mention):
@@ -352,7 +360,7 @@ class RelationExtractor:
                 subj = None
                 for prev in out_of_clause:
                     if prev.relation == "accuses":
-                        target = next((m for _, g in groups for m in g if m.entity == prev.object), None)
+                        target = next((t.mention for t in toks if t.mention and t.mention.entity == prev.object), None)
                         subj = (-1, [target] if target else [])
                 if subj is None or not subj[1]:
                     return out

@@ -1,0 +1,40 @@
+# Two commands a user needs:  make demo  (build + serve the sample graph)  and  make test.
+# Both create .venv and install the project into it on first use.
+VENV  ?= .venv
+PY    := $(VENV)/bin/python
+KG    := $(VENV)/bin/kg
+STORE ?= kg-store
+PORT  ?= 8000
+EXAMPLE := SELECT ?who ?whom WHERE { ?s kg:supports ?o . ?s rdfs:label ?who . ?o rdfs:label ?whom . FILTER(lang(?who) = "de" && lang(?whom) = "de") } ORDER BY ?who ?whom
+
+.PHONY: install demo build test lint clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+build: install
+	$(KG) build data/samples/ --store $(STORE)
+
+demo: build
+	@echo
+	@echo "Example: who supports whom (kg query, over the union of all article graphs):"
+	@echo '  kg query "$(EXAMPLE)" --store $(STORE)'
+	@$(KG) query '$(EXAMPLE)' --store $(STORE)
+	@echo
+	@echo "Serving http://127.0.0.1:$(PORT)/sparql  (OpenAPI docs: /docs; Ctrl-C stops)"
+	@echo "  curl -G http://127.0.0.1:$(PORT)/sparql --data-urlencode 'query=$(EXAMPLE)' -H 'Accept: text/csv'"
+	$(KG) serve --store $(STORE) --port $(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check kg api tests bench
+	$(VENV)/bin/mypy
+
+test: install lint
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(STORE) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,180 @@
+"""The NLP stages on small hand-made texts (not the sample articles)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from spacy.language import Language
+
+from kg.kb import KnowledgeBase, load_kb
+from kg.model import Article, Statement
+from kg.pipeline import extract, load_pipeline
+from kg.pipeline.linker import Linker
+from kg.pipeline.sentences import split_sentences
+from kg.settings import REPO_ROOT
+
+CONFIG = REPO_ROOT / "kg" / "pipeline" / "pipeline.cfg"
+
+
+@lru_cache(maxsize=1)
+def kb() -> KnowledgeBase:
+    return load_kb(REPO_ROOT / "data" / "kb")
+
+
+@lru_cache(maxsize=1)
+def nlp() -> Language:
+    return load_pipeline(CONFIG)
+
+
+def statements(text: str) -> set[tuple[str, str, str, str | None, str]]:
+    extraction = extract(nlp(), Article(text=text, name="t.txt"))
+    return {(s.subject, s.relation, s.object, s.speaker, s.modality) for s in extraction.statements}
+
+
+def links(text: str) -> dict[str, str]:
+    return {m.text: m.entity for m in Linker(kb())(text, split_sentences(text))}
+
+
+# -- sentences -------------------------------------------------------------------------------
+
+def test_sentences_respect_abbreviations_ordinals_initials_and_lines() -> None:
+    text = "Am 4. Dezember sagte Donald J. Trump z.B. etwas. «Wir sind da.» Er ging.\nÜberschrift ohne Punkt\nDr. Meier kam."
+    got = [text[a:b] for a, b in split_sentences(text)]
+    assert got == [
+        "Am 4. Dezember sagte Donald J. Trump z.B. etwas.",
+        "«Wir sind da.»",
+        "Er ging.",
+        "Überschrift ohne Punkt",
+        "Dr. Meier kam.",
+    ]
+
+
+def test_sentence_offsets_index_the_text() -> None:
+    text = "  Erster Satz.  Zweiter Satz!\n\n Dritter?"
+    for a, b in split_sentences(text):
+        assert text[a:b] == text[a:b].strip() and text[a:b]
+
+
+# -- knowledge base and linking --------------------------------------------------------------
+
+def test_kb_forms_include_inflections_adjectives_and_metonyms() -> None:
+    forms = kb().surface_forms
+    assert {f.entity for f in forms["Russlands"]} == {"Q159"}
+    assert any(f.entity == "Q159" and f.kind == "adjective" for f in forms["russischen"])
+    assert any(f.entity == "Q159" for f in forms["Kreml"])
+
+
+def test_linker_resolves_metonyms_compounds_and_inflection() -> None:
+    got = links("Moskau und Pjöngjangs Führung trafen den Nato-Generalsekretär. Washington schwieg.")
+    assert got["Moskau"] == "Q159"
+    assert got["Pjöngjangs"] == "Q423"
+    assert got["Nato"] == "Q7184"
+    assert got["Washington"] == "Q30"
+
+
+def test_surname_needs_full_name_title_or_rarity() -> None:
+    assert "Trump" not in links("Das ist ein Trump im Kartenspiel.")  # common English word
+    assert links("Präsident Trump reiste ab.")["Trump"] == "Q22686"  # after a title
+    assert links("Donald Trump kam. Später sprach Trump.")["Trump"] == "Q22686"
+    assert links("Am Ende sprach Stoltenberg.")["Stoltenberg"] == "Q57665"  # no common word
+
+
+def test_generic_programme_word_needs_its_owner_in_the_sentence() -> None:
+    assert links("Nordkorea baut sein Atomprogramm aus.")["Atomprogramm"] == "other/north-korean-nuclear-programme"
+    assert "Atomprogramm" not in links("Das Atomprogramm wurde diskutiert.")
+
+
+def test_unknown_person_gets_a_minted_key_and_surname_coreference() -> None:
+    text = "Die Sprecherin Maria Schulz sagte etwas. Danach wiederholte Schulz es."
+    mentions = Linker(kb())(text, split_sentences(text))
+    keys = {m.text: m.entity for m in mentions}
+    assert keys["Maria Schulz"] == "person/maria-schulz"
+    assert keys["Schulz"] == "person/maria-schulz"
+
+
+def test_mentions_are_exact_substrings() -> None:
+    text = "Die Nato-Außenminister trafen US-Außenminister Antony Blinken in Brüssel."
+    for m in Linker(kb())(text, split_sentences(text)):
+        assert text[m.start : m.end] == m.text
+
+
+# -- relations, attribution, modality --------------------------------------------------------
+
+def test_verbal_relation_in_the_article_voice() -> None:
+    assert ("Q142", "supports", "Q212", None, "asserted") in statements("Frankreich unterstützt die Ukraine.")
+
+
+def test_negation_is_kept_as_modality() -> None:
+    got = statements("Polen liefert keine Panzer an die Ukraine.")
+    assert ("Q36", "supplies", "Q212", None, "negated") in got
+
+
+def test_not_only_is_no_negation() -> None:
+    got = statements("Russland bedroht nicht nur Polen, sondern auch Litauen.")
+    assert ("Q159", "threatens", "Q36", None, "asserted") in got
+
+
+def test_hedge_marks_the_statement() -> None:
+    got = statements("Belarus könnte Russland unterstützen.")
+    assert ("Q184", "supports", "Q159", None, "hedged") in got
+
+
+def test_quote_is_claimed_by_the_speaker() -> None:
+    got = statements("«Russland bedroht Europa», sagte Johann Wadephul.")
+    assert ("Q159", "threatens", "Q46", "Q1696501", "asserted") in got
+
+
+def test_coordinated_subjects_distribute() -> None:
+    got = statements("Japan, Südkorea und Australien verurteilten Nordkorea.")
+    assert {s for s, r, o, *_ in got if r == "condemns" and o == "Q423"} == {"Q17", "Q884", "Q408"}
+
+
+def test_accusation_passes_its_content_to_the_accused() -> None:
+    got = statements("Die EU wirft Iran vor, Russland zu beliefern und zu unterstützen.")
+    assert ("Q458", "accuses", "Q794", None, "asserted") in got
+    assert ("Q794", "supports", "Q159", "Q458", "asserted") in got
+
+
+def test_nominal_support_takes_adjective_agent_and_fuer_patient() -> None:
+    got = statements("Die chinesische Unterstützung für Russland wächst.")
+    assert ("Q148", "supports", "Q159", None, "asserted") in got
+
+
+def test_partnership_between_two_actors() -> None:
+    got = statements("Die Zusammenarbeit zwischen Iran und Russland wird enger.")
+    assert ("Q794", "partnerOf", "Q159", None, "asserted") in got
+
+
+def test_title_before_name_gives_office() -> None:
+    got = statements("Bundesaußenminister Johann Wadephul reiste nach Kiew.")
+    assert ("Q1696501", "holdsRole", "Q183", None, "asserted") in got
+    got = statements("Das sagte US-Außenminister Antony Blinken am Montag.")
+    assert ("Q7821917", "holdsRole", "Q30", None, "asserted") in got
+
+
+def test_apposition_gives_office() -> None:
+    got = statements("Das sagte Karoline Leavitt, die Sprecherin des Weißen Hauses, am Montag.")
+    assert any(s == "person/karoline-leavitt" and r == "holdsRole" for s, r, *_ in got)
+
+
+def test_evidence_is_the_sentence_at_its_offsets() -> None:
+    text = "Erster Satz ohne Fakten.\nFrankreich unterstützt die Ukraine. Noch ein Satz."
+    extraction = extract(nlp(), Article(text=text, name="t.txt"))
+    assert extraction.statements
+    for s in extraction.statements:
+        assert isinstance(s, Statement)
+        assert text[s.evidence_start : s.evidence_end] == s.evidence == "Frankreich unterstützt die Ukraine."
+
+
+def test_missing_model_names_the_install_command(tmp_path: Path) -> None:
+    from kg.errors import ConfigError
+
+    config = tmp_path / "p.cfg"
+    config.write_text(CONFIG.read_text().replace(
+        'pipeline = ["kg_sentences", "kg_linker", "kg_relations"]',
+        'pipeline = ["kg_sentences", "ner", "kg_linker", "kg_relations"]',
+    ) + '\n[components.ner]\nsource = "de_core_news_not_installed"\n')
+    with pytest.raises(ConfigError, match="pip install"):
+        load_pipeline(config)
