@@ -87,7 +87,9 @@ def has_sentence(text: str) -> bool:
 class Builder:
     """Holds the pipeline, shapes and store for a run; `build_articles` does the work."""
 
-    def __init__(self, store: Store, *, nlp: Language | None = None, settings: Settings | None = None) -> None:
+    def __init__(
+        self, store: Store, *, nlp: Language | None = None, settings: Settings | None = None
+    ) -> None:
         self.store = store
         self.settings = settings or get_settings()
         self._nlp = nlp
@@ -108,13 +110,20 @@ class Builder:
             self._ontology = load_ontology(self.settings.ontology_dir)
         return self._shapes, self._ontology
 
-    def build_article(self, article: Article, *, warnings: tuple[str, ...] = (), force: bool = False) -> ArticleResult:
+    def build_article(
+        self, article: Article, *, warnings: tuple[str, ...] = (), force: bool = False
+    ) -> ArticleResult:
         """Extract, validate and store one article; never raises for a bad article."""
         base = self.settings.base_iri
         iri = str(article_iri(article.key, base_iri=base))
         if not has_sentence(article.text):
-            return ArticleResult(article.name, "failed", message="no recognisable sentence (no line with three "
-                                 "words); is this an article?", warnings=warnings, iri=iri)
+            return ArticleResult(
+                article.name,
+                "failed",
+                message="no recognisable sentence (no line with three words); is this an article?",
+                warnings=warnings,
+                iri=iri,
+            )
         if not force and self.store.article_state(iri) == (article.content_hash, EXTRACTOR_VERSION):
             return ArticleResult(article.name, "skipped", warnings=warnings, iri=iri)
         from kg.pipeline import extract
@@ -130,8 +139,13 @@ class Builder:
             return ArticleResult(article.name, "invalid", message=report.text, warnings=warnings, iri=iri)
         self.store.replace_article(str(graph_iri(article.key, base_iri=base)), graph)
         return ArticleResult(
-            article.name, "built", statements=len(extraction.statements), entities=len(extraction.entities),
-            triples=len(graph), warnings=warnings, iri=iri,
+            article.name,
+            "built",
+            statements=len(extraction.statements),
+            entities=len(extraction.entities),
+            triples=len(graph),
+            warnings=warnings,
+            iri=iri,
         )
 
     def build_paths(
@@ -142,8 +156,9 @@ class Builder:
         progress: Callable[[ArticleResult], None] | None = None,
     ) -> BuildReport:
         """Build every article under `paths`; see the module docstring for the guarantees."""
-        return self.build_loaded(read_articles(paths, max_bytes=self.settings.max_input_bytes),
-                                 force=force, progress=progress)
+        return self.build_loaded(
+            read_articles(paths, max_bytes=self.settings.max_input_bytes), force=force, progress=progress
+        )
 
     def build_loaded(
         self,
@@ -195,8 +210,15 @@ class KnowledgeGraph:
         language: str | None = None,
     ) -> ArticleResult:
         text = normalize_text(text)
-        article = Article(text=text, name=name or title or url or "text", url=url, title=title, date=date,
-                          source=source, language=language)
+        article = Article(
+            text=text,
+            name=name or title or url or "text",
+            url=url,
+            title=title,
+            date=date,
+            source=source,
+            language=language,
+        )
         return self.builder.build_article(article)
 
     def add_files(self, *paths: str | Path) -> BuildReport:

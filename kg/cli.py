@@ -19,8 +19,11 @@ from rich.table import Table
 from kg.errors import KGError
 from kg.settings import get_settings
 
-app = typer.Typer(help="Build, query, check and serve a knowledge graph of news articles.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Build, query, check and serve a knowledge graph of news articles.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 err = Console(stderr=True)
 out = Console()
 
@@ -51,38 +54,60 @@ def build(
         with open_store(store) as kg_store:
             builder = Builder(kg_store, settings=settings)
             builder.nlp  # noqa: B018  (load the pipeline before the progress bar starts)
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), console=err, transient=True) as bar:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as bar:
                 task = bar.add_task("building", total=None)
 
                 def progress(result: object) -> None:
                     bar.advance(task)
                     from kg.build import ArticleResult
 
-                    assert isinstance(result, ArticleResult)  # noqa: S101  (typing aid in a callback)
+                    assert isinstance(result, ArticleResult)
                     for warning in result.warnings:
                         err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
                     if result.status in ("failed", "invalid"):
-                        err.print(f"[red]{result.status}:[/red] {result.name}: {result.message}", highlight=False)
+                        err.print(
+                            f"[red]{result.status}:[/red] {result.name}: {result.message}", highlight=False
+                        )
 
                 report = builder.build_paths(paths, force=force, progress=progress)
             stats = kg_store.stats()
     except KGError as e:
         raise _fail(str(e)) from e
     err.print(report.summary(), highlight=False)
-    err.print(f"store {store}: {stats.articles} articles, {stats.default_graph_triples} triples "
-              f"({stats.named_graph_quads} quads in article graphs)", highlight=False)
+    err.print(
+        f"store {store}: {stats.articles} articles, {stats.default_graph_triples} triples "
+        f"({stats.named_graph_quads} quads in article graphs)",
+        highlight=False,
+    )
     if not report.ok:
         raise typer.Exit(1)
 
 
 @app.command()
 def query(
-    sparql: Annotated[str, typer.Argument(help="A SPARQL query; '-' reads it from standard input; "
-                                          "prefixes kg:, schema:, wd:, rdfs:, owl:, prov: are predeclared.")],
+    sparql: Annotated[
+        str,
+        typer.Argument(
+            help="A SPARQL query; '-' reads it from standard input; "
+            "prefixes kg:, schema:, wd:, rdfs:, owl:, prov: are predeclared."
+        ),
+    ],
     store: StoreOpt = Path("kg-store"),
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, tsv, json, xml; "
-                                     "turtle, ntriples, jsonld for CONSTRUCT/DESCRIBE.")] = "table",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table, csv, tsv, json, xml; turtle, ntriples, jsonld for CONSTRUCT/DESCRIBE.",
+        ),
+    ] = "table",
 ) -> None:
     """Run a SPARQL query over the store's default graph (the union of all articles, each triple once)."""
     from kg.store import open_store
@@ -135,9 +160,15 @@ def evaluate(
 @app.command()
 def export(
     store: StoreOpt = Path("kg-store"),
-    fmt: Annotated[str, typer.Option("--format", "-f", help="trig or nquads (article graphs); "
-                                     "turtle or ntriples (the union graph).")] = "trig",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write; default stdout.")] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="trig or nquads (article graphs); turtle or ntriples (the union graph)."
+        ),
+    ] = "trig",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write; default stdout.")
+    ] = None,
 ) -> None:
     """Write the store as RDF."""
     from kg.store import open_store
@@ -164,8 +195,9 @@ def validate_cmd(
 
     settings = get_settings()
     try:
-        report = validate_file(file, shapes=load_shapes(settings.shapes_dir),
-                               ontology=load_ontology(settings.ontology_dir))
+        report = validate_file(
+            file, shapes=load_shapes(settings.shapes_dir), ontology=load_ontology(settings.ontology_dir)
+        )
     except KGError as e:
         raise _fail(str(e)) from e
     if report.conforms:

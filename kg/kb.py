@@ -159,7 +159,7 @@ def _inflect_noun_phrase(phrase: str) -> set[str]:
 
 def _is_surname_alias(alias: str, label: str) -> bool:
     parts = label.split()
-    return len(parts) > 1 and " " not in alias and alias.rstrip("s") in parts[1:] + [parts[-1]]
+    return len(parts) > 1 and " " not in alias and alias.rstrip("s") in [*parts[1:], parts[-1]]
 
 
 def _index(entities: Iterable[KBEntity]) -> dict[str, list[SurfaceForm]]:
@@ -182,7 +182,11 @@ def _index(entities: Iterable[KBEntity]) -> dict[str, list[SurfaceForm]]:
             kind: FormKind = "alias"
             if entity.type == "Person" and _is_surname_alias(alias, entity.label_en or entity.label_de):
                 kind = "surname"
-            elif alias[:1].isupper() and alias.isalpha() and alias.lower() == alias.lower().capitalize().lower():
+            elif (
+                alias[:1].isupper()
+                and alias.isalpha()
+                and alias.lower() == alias.lower().capitalize().lower()
+            ):
                 kind = "alias"
             if entity.type == "Other" and _GENERIC_PROGRAMME.search(alias) and " " not in alias:
                 kind = "generic"
@@ -233,8 +237,10 @@ def parse_entities(rows: Iterable[dict[str, str]]) -> dict[str, KBEntity]:
     for row in rows:
         kb_type = row["type"]
         if kb_type not in _KB_TYPES:
-            raise ConfigError(f"knowledge base: unknown type {kb_type!r} for {row.get('label_en')!r}; "
-                              f"expected one of {sorted(_KB_TYPES)}")
+            raise ConfigError(
+                f"knowledge base: unknown type {kb_type!r} for {row.get('label_en')!r}; "
+                f"expected one of {sorted(_KB_TYPES)}"
+            )
         entity_type = _KB_TYPES[kb_type]
         qid = row["qid"].strip() or None
         label_en, label_de = row["label_en"].strip(), row["label_de"].strip()
@@ -263,8 +269,16 @@ def parse_roles(rows: Iterable[dict[str, str]], entities: dict[str, KBEntity]) -
         if person is None:
             continue
         org = row["org_or_country_qid"].strip() or None
-        roles.append(Role(person, row["role_de"].strip(), row["role_en"].strip(), org,
-                          row["start"].strip() or None, row["end"].strip() or None))
+        roles.append(
+            Role(
+                person,
+                row["role_de"].strip(),
+                row["role_en"].strip(),
+                org,
+                row["start"].strip() or None,
+                row["end"].strip() or None,
+            )
+        )
     return tuple(roles)
 
 
@@ -273,8 +287,10 @@ def _read_tsv(path: Path) -> list[dict[str, str]]:
         with path.open(encoding="utf-8", newline="") as handle:
             return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
     except FileNotFoundError as e:
-        raise ConfigError(f"knowledge base file {path} not found; expected the KB in data/kb/ "
-                          f"(set KG_DATA_DIR to the folder holding kb/)") from e
+        raise ConfigError(
+            f"knowledge base file {path} not found; expected the KB in data/kb/ "
+            f"(set KG_DATA_DIR to the folder holding kb/)"
+        ) from e
 
 
 def load_kb(kb_dir: Path) -> KnowledgeBase:
@@ -282,7 +298,8 @@ def load_kb(kb_dir: Path) -> KnowledgeBase:
     entities = parse_entities(_read_tsv(kb_dir / "entities.tsv"))
     roles = parse_roles(_read_tsv(kb_dir / "roles.tsv"), entities)
     first_names = {
-        entity.label_en.split()[0] for entity in entities.values()
+        entity.label_en.split()[0]
+        for entity in entities.values()
         if entity.type == "Person" and " " in entity.label_en
     }
     names_file = kb_dir / "first_names.txt"

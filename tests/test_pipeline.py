@@ -39,8 +39,12 @@ def links(text: str) -> dict[str, str]:
 
 # -- sentences -------------------------------------------------------------------------------
 
+
 def test_sentences_respect_abbreviations_ordinals_initials_and_lines() -> None:
-    text = "Am 4. Dezember sagte Donald J. Trump z.B. etwas. «Wir sind da.» Er ging.\nÜberschrift ohne Punkt\nDr. Meier kam."
+    text = (
+        "Am 4. Dezember sagte Donald J. Trump z.B. etwas. «Wir sind da.» Er ging.\n"
+        "Überschrift ohne Punkt\nDr. Meier kam."
+    )
     got = [text[a:b] for a, b in split_sentences(text)]
     assert got == [
         "Am 4. Dezember sagte Donald J. Trump z.B. etwas.",
@@ -58,6 +62,7 @@ def test_sentence_offsets_index_the_text() -> None:
 
 
 # -- knowledge base and linking --------------------------------------------------------------
+
 
 def test_kb_forms_include_inflections_adjectives_and_metonyms() -> None:
     forms = kb().surface_forms
@@ -82,7 +87,10 @@ def test_surname_needs_full_name_title_or_rarity() -> None:
 
 
 def test_generic_programme_word_needs_its_owner_in_the_sentence() -> None:
-    assert links("Nordkorea baut sein Atomprogramm aus.")["Atomprogramm"] == "other/north-korean-nuclear-programme"
+    assert (
+        links("Nordkorea baut sein Atomprogramm aus.")["Atomprogramm"]
+        == "other/north-korean-nuclear-programme"
+    )
     assert "Atomprogramm" not in links("Das Atomprogramm wurde diskutiert.")
 
 
@@ -101,6 +109,7 @@ def test_mentions_are_exact_substrings() -> None:
 
 
 # -- relations, attribution, modality --------------------------------------------------------
+
 
 def test_verbal_relation_in_the_article_voice() -> None:
     assert ("Q142", "supports", "Q212", None, "asserted") in statements("Frankreich unterstützt die Ukraine.")
@@ -172,9 +181,12 @@ def test_missing_model_names_the_install_command(tmp_path: Path) -> None:
     from kg.errors import ConfigError
 
     config = tmp_path / "p.cfg"
-    config.write_text(CONFIG.read_text().replace(
-        'pipeline = ["kg_sentences", "kg_linker", "kg_relations"]',
-        'pipeline = ["kg_sentences", "ner", "kg_linker", "kg_relations"]',
-    ) + '\n[components.ner]\nsource = "de_core_news_not_installed"\n')
+    config.write_text(
+        CONFIG.read_text().replace(
+            'pipeline = ["kg_sentences", "kg_linker", "kg_relations"]',
+            'pipeline = ["kg_sentences", "ner", "kg_linker", "kg_relations"]',
+        )
+        + '\n[components.ner]\nsource = "de_core_news_not_installed"\n'
+    )
     with pytest.raises(ConfigError, match="pip install"):
         load_pipeline(config)

@@ -17,7 +17,8 @@ from thinc.api import Config
 from kg.errors import ConfigError
 from kg.kb import KnowledgeBase
 from kg.model import Article, Entity, Extraction, Mention
-from kg.pipeline import linker, relations, sentences  # noqa: F401  (registers the factories)
+from kg.pipeline import relations, sentences  # noqa: F401  (registers the factories)
+from kg.pipeline.linker import LinkerComponent
 from kg.settings import EXTRACTOR_VERSION
 
 __all__ = ["extract", "load_pipeline"]
@@ -32,8 +33,10 @@ def load_pipeline(config_path: Path) -> Language:
     try:
         config = Config().from_disk(config_path)
     except FileNotFoundError as e:
-        raise ConfigError(f"pipeline config {config_path} not found; expected a spaCy .cfg file "
-                          f"(the default is kg/pipeline/pipeline.cfg, or set KG_PIPELINE_CONFIG)") from e
+        raise ConfigError(
+            f"pipeline config {config_path} not found; expected a spaCy .cfg file "
+            f"(the default is kg/pipeline/pipeline.cfg, or set KG_PIPELINE_CONFIG)"
+        ) from e
     try:
         return spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     except OSError as e:
@@ -46,8 +49,12 @@ def load_pipeline(config_path: Path) -> Language:
 
 def _kb(nlp: Language) -> KnowledgeBase:
     component = nlp.get_pipe("kg_linker")
-    kb: KnowledgeBase = component.kb
-    return kb
+    if not isinstance(component, LinkerComponent):
+        raise ConfigError(
+            f"pipeline component 'kg_linker' is a {type(component).__name__}; expected the "
+            "project's LinkerComponent (check the pipeline config)"
+        )
+    return component.kb
 
 
 def extract(nlp: Language, article: Article) -> Extraction:
@@ -62,8 +69,13 @@ def extract(nlp: Language, article: Article) -> Extraction:
         known = kb.entities.get(m.entity)
         if known is not None:
             entities[m.entity] = Entity(
-                key=known.key, type=known.type, label=known.label, label_de=known.label_de or None,
-                label_en=known.label_en or None, qid=known.qid, description=known.description,
+                key=known.key,
+                type=known.type,
+                label=known.label,
+                label_de=known.label_de or None,
+                label_en=known.label_en or None,
+                qid=known.qid,
+                description=known.description,
             )
         else:
             entities[m.entity] = Entity(key=m.entity, type=m.type, label=m.label)
@@ -73,8 +85,13 @@ def extract(nlp: Language, article: Article) -> Extraction:
             if key is not None and key not in entities and key in kb.entities:
                 known = kb.entities[key]
                 entities[key] = Entity(
-                    key=known.key, type=known.type, label=known.label, label_de=known.label_de or None,
-                    label_en=known.label_en or None, qid=known.qid, description=known.description,
+                    key=known.key,
+                    type=known.type,
+                    label=known.label,
+                    label_de=known.label_de or None,
+                    label_en=known.label_en or None,
+                    qid=known.qid,
+                    description=known.description,
                 )
     return Extraction(
         article=article,

@@ -36,7 +36,7 @@ import simplemma
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from kg.kb import FormKind, KnowledgeBase, entity_key, load_kb
+from kg.kb import FormKind, KnowledgeBase, SurfaceForm, entity_key, load_kb
 from kg.model import EntityType
 
 _UNIT = re.compile(r"\w+")
@@ -55,9 +55,66 @@ TITLE = re.compile(
     re.IGNORECASE,
 )
 _NOT_NAMES = frozenset(
-    "Der Die Das Den Dem Des Ein Eine Und Oder Aber Auch Nach Vor Mit Bei Für Im In Am An Auf Aus Zum Zur "
-    "Von Als Wie Wenn Dass Doch Noch The And But For With This That Sie Er Es Wir Ihr Ich Du Man Keine Kein "
-    "Dieser Diese Dieses Jetzt Heute Bild Foto Quelle Update".split()
+    [
+        "Der",
+        "Die",
+        "Das",
+        "Den",
+        "Dem",
+        "Des",
+        "Ein",
+        "Eine",
+        "Und",
+        "Oder",
+        "Aber",
+        "Auch",
+        "Nach",
+        "Vor",
+        "Mit",
+        "Bei",
+        "Für",
+        "Im",
+        "In",
+        "Am",
+        "An",
+        "Auf",
+        "Aus",
+        "Zum",
+        "Zur",
+        "Von",
+        "Als",
+        "Wie",
+        "Wenn",
+        "Dass",
+        "Doch",
+        "Noch",
+        "The",
+        "And",
+        "But",
+        "For",
+        "With",
+        "This",
+        "That",
+        "Sie",
+        "Er",
+        "Es",
+        "Wir",
+        "Ihr",
+        "Ich",
+        "Du",
+        "Man",
+        "Keine",
+        "Kein",
+        "Dieser",
+        "Diese",
+        "Dieses",
+        "Jetzt",
+        "Heute",
+        "Bild",
+        "Foto",
+        "Quelle",
+        "Update",
+    ]
 )
 
 
@@ -75,6 +132,7 @@ class LinkedMention:
 
 
 Literal_unknown = str  # "unknown": a name recognised without the KB
+_Hit = tuple[int, int, list[SurfaceForm]]
 
 
 def _units(text: str) -> list[re.Match[str]]:
@@ -99,7 +157,9 @@ def _common_english(word: str) -> bool:
 def _common_german_noun(word: str) -> bool:
     """``Allianz``, ``Bündnis``: a capitalised common noun, not an acronym (``EU``, ``UN``)."""
     return (
-        word[:1].isupper() and not word.isupper() and " " not in word
+        word[:1].isupper()
+        and not word.isupper()
+        and " " not in word
         and bool(simplemma.is_known(word.lower(), lang="de"))
     )
 
@@ -121,12 +181,12 @@ class Linker:
         mentions = self._unknown_people(text, mentions)
         return sorted(mentions, key=lambda m: m.start)
 
-    def _gazetteer(self, text: str) -> list[tuple[int, int, list]]:  # type: ignore[type-arg]
+    def _gazetteer(self, text: str) -> list[_Hit]:
         units = _units(text)
-        found = []
+        found: list[_Hit] = []
         i = 0
         while i < len(units):
-            hit = None
+            hit: tuple[int, int, list[SurfaceForm], int] | None = None
             for j in range(min(len(units), i + _MAX_UNITS), i, -1):
                 start, end = units[i].start(), units[j - 1].end()
                 surface = text[start:end]
@@ -143,7 +203,16 @@ class Linker:
             i = hit[3]
         return found
 
-    def _choose(self, text, start, end, cands, named, sentences, raw):  # type: ignore[no-untyped-def]
+    def _choose(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        cands: list[SurfaceForm],
+        named: set[str],
+        sentences: Sequence[tuple[int, int]],
+        raw: list[_Hit],
+    ) -> LinkedMention | None:
         surface = text[start:end]
         ranked = sorted(
             cands, key=lambda c: (_TYPE_ORDER[self.kb.entities[c.entity].type], _KIND_ORDER[c.kind])
@@ -201,17 +270,21 @@ class Linker:
         surnames: dict[str, LinkedMention] = {}
         i = 0
         while i < len(tokens):
-            first = tokens[i].group().strip(",.;:!?»«\"“”„()")
+            first = tokens[i].group().strip(',.;:!?»«"“”„()')
             after_title = i > 0 and _is_title(tokens[i - 1].group().strip(",;:"))
-            if (first in self.kb.first_names or after_title) and _CAPITALISED.match(first) and first not in _NOT_NAMES:
+            if (
+                (first in self.kb.first_names or after_title)
+                and _CAPITALISED.match(first)
+                and first not in _NOT_NAMES
+            ):
                 parts = [tokens[i]]
                 k = i + 1
-                stop = tokens[i].group().rstrip(",.;:!?»«\"“”)") != tokens[i].group()
+                stop = tokens[i].group().rstrip(',.;:!?»«"“”)') != tokens[i].group()
                 while not stop and k < len(tokens) and len(parts) < 3:
                     if "\n" in text[tokens[k - 1].end() : tokens[k].start()]:
                         break
                     word = tokens[k].group()
-                    core = word.rstrip(",.;:!?»«\"“”)")
+                    core = word.rstrip(',.;:!?»«"“”)')
                     if not _CAPITALISED.match(core) or core in _NOT_NAMES or _is_title(core):
                         break
                     parts.append(tokens[k])
@@ -219,8 +292,8 @@ class Linker:
                         break
                     k += 1
                 if len(parts) >= 2 or (after_title and len(parts) == 1 and first in self.kb.first_names):
-                    start = parts[0].start() + (len(parts[0].group()) - len(parts[0].group().lstrip("(\"„«»")))
-                    last = parts[-1].group().rstrip(",.;:!?»«\"“”)")
+                    start = parts[0].start() + (len(parts[0].group()) - len(parts[0].group().lstrip('("„«»')))
+                    last = parts[-1].group().rstrip(',.;:!?»«"“”)')
                     end = parts[-1].start() + len(last)
                     name = text[start:end]
                     if len(parts) >= 2 and free(start, end) and not name.isupper():
@@ -238,8 +311,11 @@ class Linker:
                 for surface in (word, word[:-1] if word.endswith("s") else None):
                     if surface in surnames and free(match.start(), match.end()):
                         full = surnames[surface]
-                        out.append(LinkedMention(match.start(), match.end(), word, full.entity, "Person",
-                                                 "unknown", full.label))
+                        out.append(
+                            LinkedMention(
+                                match.start(), match.end(), word, full.entity, "Person", "unknown", full.label
+                            )
+                        )
                         taken.append((match.start(), match.end()))
                         break
         return out
@@ -249,7 +325,11 @@ if not Doc.has_extension("kg_mentions"):
     Doc.set_extension("kg_mentions", default=None)
 
 _SPACY_LABELS: dict[EntityType, str] = {
-    "Person": "PER", "Organization": "ORG", "Country": "LOC", "Location": "LOC", "Other": "MISC",
+    "Person": "PER",
+    "Organization": "ORG",
+    "Country": "LOC",
+    "Location": "LOC",
+    "Other": "MISC",
 }
 
 

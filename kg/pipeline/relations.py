@@ -30,6 +30,7 @@ docs/decisions/0008-relation-rules.md.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,12 +65,73 @@ _SAY = re.compile(
 )
 _PRONOUN = re.compile(r"(er|sie|he|she)$", re.IGNORECASE)
 _PREPOSITIONS = frozenset(
-    "in im nach für mit gegen bei von vom an am zu zum zur dank aus über unter vor auf zwischen "
-    "seit durch ohne um wegen trotz laut to for with against in from at by of on".split()
+    [
+        "in",
+        "im",
+        "nach",
+        "für",
+        "mit",
+        "gegen",
+        "bei",
+        "von",
+        "vom",
+        "an",
+        "am",
+        "zu",
+        "zum",
+        "zur",
+        "dank",
+        "aus",
+        "über",
+        "unter",
+        "vor",
+        "auf",
+        "zwischen",
+        "seit",
+        "durch",
+        "ohne",
+        "um",
+        "wegen",
+        "trotz",
+        "laut",
+        "to",
+        "for",
+        "with",
+        "against",
+        "in",
+        "from",
+        "at",
+        "by",
+        "of",
+        "on",
+    ]
 )
 _DETERMINERS = frozenset(
-    "der die das den dem des ein eine einen einem eines einer the a an sein seine seinen seiner "
-    "ihr ihre ihren ihrer".split()
+    [
+        "der",
+        "die",
+        "das",
+        "den",
+        "dem",
+        "des",
+        "ein",
+        "eine",
+        "einen",
+        "einem",
+        "eines",
+        "einer",
+        "the",
+        "a",
+        "an",
+        "sein",
+        "seine",
+        "seinen",
+        "seiner",
+        "ihr",
+        "ihre",
+        "ihren",
+        "ihrer",
+    ]
 )
 _COORD = re.compile(r"^\s*(,|und|sowie|oder|and|or|&|, und|, sowie)\s*((der|die|das|den|dem|des|the)\s*)?$")
 _NEGATION = re.compile(r"^(kein|keine|keinen|keinem|keiner|keines|nicht|nie|niemals|no|not|never)$", re.I)
@@ -79,7 +141,9 @@ _HEDGE = re.compile(
     r"possibl\w*|allegedly)$",
     re.I,
 )
-_PLAN = re.compile(r"^(will|wollen|wolle|plant|planen|geplant\w*|beabsichtigt|kündigte|angekündigt|plans)$", re.I)
+_PLAN = re.compile(
+    r"^(will|wollen|wolle|plant|planen|geplant\w*|beabsichtigt|kündigte|angekündigt|plans)$", re.I
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,31 +161,72 @@ def _t(relation: Relation, pattern: str, kind: str, preps: str = "") -> Trigger:
 
 TRIGGERS: tuple[Trigger, ...] = (
     _t("supports", r"unterstütz(?:t|te|ten|e|en|end)|supports?|supported|backs?|backed", "verb"),
-    _t("supports", r"\w*[Uu]nterstützung|\w*[Mm]ilitärhilfe|Unterstützer\w*|Verfechter\w*|support", "noun",
-       "für an bei der des for of"),
+    _t(
+        "supports",
+        r"\w*[Uu]nterstützung|\w*[Mm]ilitärhilfe|Unterstützer\w*|Verfechter\w*|support",
+        "noun",
+        "für an bei der des for of",
+    ),
     _t("supports", r"Seite|side", "side"),
-    _t("supplies", r"(?:be)?liefer(?:t|te|ten|e|n|st)|(?:be)?geliefert|supplies|supplied|provides?|provided", "verb", "an to"),
+    _t(
+        "supplies",
+        r"(?:be)?liefer(?:t|te|ten|e|n|st)|(?:be)?geliefert|supplies|supplied|provides?|provided",
+        "verb",
+        "an to",
+    ),
     _t("supplies", r"\w*[Ll]ieferung(?:en)?", "noun", "an nach für to"),
-    _t("supplies", r"erhält|erhalte|erhielt|erhielten|bekommt|bekomme|bekam|bekamen|receives?|received", "receive"),
-    _t("threatens", r"bedroh(?:t|te|ten|e|en)|gefährd(?:et|ete|eten|e|en)|threatens?|threatened|endangers?",
-       "verb", "für"),
+    _t(
+        "supplies",
+        r"erhält|erhalte|erhielt|erhielten|bekommt|bekomme|bekam|bekamen|receives?|received",
+        "receive",
+    ),
+    _t(
+        "threatens",
+        r"bedroh(?:t|te|ten|e|en)|gefährd(?:et|ete|eten|e|en)|threatens?|threatened|endangers?",
+        "verb",
+        "für",
+    ),
     _t("threatens", r"Bedrohung|Gefahr|threat", "noun", "für for to"),
-    _t("attacks", r"greift|griff|griffen|angegriffen|angreifen|attackiert\w*|beschießt|beschoss|"
-       r"bombardiert\w*|attacks?|attacked|invaded|invades?", "verb", "auf"),
-    _t("attacks", r"Angriff|Angriffe|Angriffs|Angriffskrieg\w*|Invasion|Überfall\w*|Krieg|Krieges|Kriegs|"
-       r"invasion|war", "noun", "gegen auf on against in"),
+    _t(
+        "attacks",
+        r"greift|griff|griffen|angegriffen|angreifen|attackiert\w*|beschießt|beschoss|"
+        r"bombardiert\w*|attacks?|attacked|invaded|invades?",
+        "verb",
+        "auf",
+    ),
+    _t(
+        "attacks",
+        r"Angriff|Angriffe|Angriffs|Angriffskrieg\w*|Invasion|Überfall\w*|Krieg|Krieges|Kriegs|"
+        r"invasion|war",
+        "noun",
+        "gegen auf on against in",
+    ),
     _t("meets", r"getroffen|trifft|traf|trafen|treffen|met|meets", "verb", "mit with"),
-    _t("meets", r"Treffen|Gespräch\w*|Verhandlungen|Unterredung|Gipfeltreffen|talks|meeting", "noun", "mit with"),
+    _t(
+        "meets",
+        r"Treffen|Gespräch\w*|Verhandlungen|Unterredung|Gipfeltreffen|talks|meeting",
+        "noun",
+        "mit with",
+    ),
     _t("visits", r"besucht\w*|bereist\w*|visits?|visited", "verb"),
     _t("visits", r"Besuch\w*|Staatsbesuch\w*|Reise|visit|trip", "noun", "in nach bei to"),
     _t("sanctions", r"sanktionier\w*|sanctions?|sanctioned", "verb"),
     _t("sanctions", r"\w*[Ss]anktionen|Strafmaßnahmen", "noun", "gegen against on"),
     _t("negotiatesWith", r"verhandel\w*|verhandelt\w*|negotiat\w*", "verb", "mit with"),
-    _t("partnerOf", r"Partnerschaft|\w*-?Kooperation|Zusammenarbeit|Beziehungen|Bündnis|Allianz|Verbündete[rn]?|"
-       r"Partner|partnership|cooperation|alliance|ally", "noun", "mit zwischen with between"),
+    _t(
+        "partnerOf",
+        r"Partnerschaft|\w*-?Kooperation|Zusammenarbeit|Beziehungen|Bündnis|Allianz|Verbündete[rn]?|"
+        r"Partner|partnership|cooperation|alliance|ally",
+        "noun",
+        "mit zwischen with between",
+    ),
     _t("memberOf", r"Mitglied|Mitglieds\w*|Mitgliedstaat\w*|member", "noun", "der des von of"),
-    _t("deploysTroopsTo", r"Truppen|Soldaten|Kämpfer|Streitkräfte|Kampftruppen|troops|soldiers|contingent",
-       "troops", "nach in an zu für to into"),
+    _t(
+        "deploysTroopsTo",
+        r"Truppen|Soldaten|Kämpfer|Streitkräfte|Kampftruppen|troops|soldiers|contingent",
+        "troops",
+        "nach in an zu für to into",
+    ),
     _t("criticizes", r"kritisier(?:t|te|ten|en)|criticized|criticised|criticizes|criticises", "comm"),
     _t("condemns", r"verurteil(?:t|te|ten|en)|condemned|condemns?", "comm"),
     _t("warnsAbout", r"warnt|warnte|warnten|gewarnt|warned|warns", "comm", "vor about of"),
@@ -186,16 +291,27 @@ class RelationExtractor:
             if speaker is None:
                 speaker = next((f.subject for f in found if f.communicative), None)
             for f in found:
-                claimed = None if (f.communicative and f.subject == speaker) or f.relation == "holdsRole" else speaker
+                claimed = (
+                    None
+                    if (f.communicative and f.subject == speaker) or f.relation == "holdsRole"
+                    else speaker
+                )
                 if claimed in (f.subject, f.object) and not f.communicative:
                     claimed = speaker if claimed != f.subject else claimed
                 key = (f.subject, f.relation, f.object, claimed, start)
                 if key in statements or f.subject == f.object:
                     continue
                 statements[key] = Statement(
-                    subject=f.subject, relation=f.relation, object=f.object, speaker=claimed,
-                    modality=f.modality, confidence=f.confidence, evidence_start=start, evidence_end=end,
-                    evidence=text[start:end], trigger=f.trigger if f.role_label is None else f.role_label,
+                    subject=f.subject,
+                    relation=f.relation,
+                    object=f.object,
+                    speaker=claimed,
+                    modality=f.modality,
+                    confidence=f.confidence,
+                    evidence_start=start,
+                    evidence_end=end,
+                    evidence=text[start:end],
+                    trigger=f.trigger if f.role_label is None else f.role_label,
                 )
             if speaker is not None:
                 last_speaker = speaker
@@ -214,8 +330,9 @@ class RelationExtractor:
             # nach Ruttes Worten / nach Angaben des X / laut X / aus Sicht der X / X zufolge
             if low in ("laut", "nach", "sicht") or (low == "so" and i > 0 and toks[i - 1].text == ","):
                 window = toks[i + 1 : i + 5]
-                if low == "nach" and not any(t.text in ("Worten", "Angaben", "Ansicht", "Einschätzung")
-                                             for t in window):
+                if low == "nach" and not any(
+                    t.text in ("Worten", "Angaben", "Ansicht", "Einschätzung") for t in window
+                ):
                     continue
                 for j, t in enumerate(window, start=i + 1):
                     if t.mention and t.mention.type in ACTOR_TYPES and t.mention.kind != "adjective":
@@ -227,24 +344,43 @@ class RelationExtractor:
         for i, tok in enumerate(toks):
             if not _SPEECH.match(tok.text):
                 continue
-            # "Rutte erklärte" / "Bonnie Jenkins, US-Staatssekretärin ..., glaubt": the subject before the verb
-            before = [j for j in range(i) if toks[j].mention and toks[j].mention.type in ("Person", "Organization")
-                      and toks[j].mention.kind != "adjective" and not self._in_quote(toks, j)]
-            if before and (i - before[-1] <= 2 or (before[0] <= 1 and "," in {t.text for t in toks[before[0]:i]})):
+            # "Rutte erklärte" / "Bonnie Jenkins, US-Staatssekretärin ..., glaubt": subject before the verb
+            before = [
+                j
+                for j in range(i)
+                if (m := toks[j].mention) is not None
+                and m.type in ("Person", "Organization")
+                and m.kind != "adjective"
+                and not self._in_quote(toks, j)
+            ]
+            if before and (
+                i - before[-1] <= 2 or (before[0] <= 1 and "," in {t.text for t in toks[before[0] : i]})
+            ):
                 j = before[-1] if i - before[-1] <= 2 else before[0]
                 return toks[j].mention.entity, {j}  # type: ignore[union-attr]
             # "sagte Nato-Generalsekretär Mark Rutte" / "sagte er" / "warnte der Niederländer"
             for j in range(i + 1, min(n, i + 6) if _SAY.match(tok.text) else i + 1):
                 t = toks[j]
-                if t.mention and t.mention.type in ("Person", "Organization", "Country") and t.mention.kind != "adjective":
-                    if t.mention.type == "Person" or j + 1 >= n or not (toks[j + 1].mention):
-                        if TITLE.search(t.text) and j + 1 < n and toks[j + 1].mention:
-                            continue
-                        return t.mention.entity, {j}
+                m = t.mention
+                if (
+                    m is not None
+                    and m.type in ("Person", "Organization", "Country")
+                    and m.kind != "adjective"
+                    and (m.type == "Person" or j + 1 >= n or not toks[j + 1].mention)
+                ):
+                    if TITLE.search(t.text) and j + 1 < n and toks[j + 1].mention:
+                        continue
+                    return m.entity, {j}
                 if _PRONOUN.match(t.text) and j == i + 1 and previous:
                     return previous, set()
-                if t.text.lower() in ("der", "die") and j == i + 1 and j + 1 < n and toks[j + 1].text[:1].isupper() \
-                        and not toks[j + 1].mention and previous:
+                if (
+                    t.text.lower() in ("der", "die")
+                    and j == i + 1
+                    and j + 1 < n
+                    and toks[j + 1].text[:1].isupper()
+                    and not toks[j + 1].mention
+                    and previous
+                ):
                     return previous, set()
         return None, set()
 
@@ -261,7 +397,9 @@ class RelationExtractor:
     def _owner(self, entity: str) -> str:
         return self.kb.owners.get(entity, entity)
 
-    def _groups(self, toks: list[Tok], lo: int, hi: int, skip: set[int]) -> list[tuple[int, list[LinkedMention]]]:
+    def _groups(
+        self, toks: list[Tok], lo: int, hi: int, skip: set[int]
+    ) -> list[tuple[int, list[LinkedMention]]]:
         """Coordinated mention groups in toks[lo:hi] as (index of first token, mentions)."""
         groups: list[tuple[int, list[LinkedMention]]] = []
         last_end: int | None = None
@@ -289,7 +427,7 @@ class RelationExtractor:
             word = toks[j].text.lower()
             if word in _PREPOSITIONS:
                 return word
-            if word not in _DETERMINERS and not re.match(r"^\w+(e|en|er|es|em)$", word) or toks[j].mention:
+            if (word not in _DETERMINERS and not re.match(r"^\w+(e|en|er|es|em)$", word)) or toks[j].mention:
                 return None
         return None
 
@@ -311,12 +449,13 @@ class RelationExtractor:
         cuts = [0]
         for i, t in enumerate(toks):
             if t.text in (";", ":", "–", "—", "(", ")", "«", "»", "„", "“", '"', "”") or (
-                t.text == "," and not (i > 0 and toks[i - 1].mention and i + 1 < len(toks) and toks[i + 1].mention)
+                t.text == ","
+                and not (i > 0 and toks[i - 1].mention and i + 1 < len(toks) and toks[i + 1].mention)
                 and not (i + 1 < len(toks) and toks[i + 1].text.lower() in ("sondern",))
             ):
                 cuts.append(i)
         cuts.append(len(toks))
-        return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+        return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
 
     def _relations(self, toks: list[Tok], speaker_idx: set[int]) -> list[_Found]:
         found: list[_Found] = []
@@ -332,27 +471,63 @@ class RelationExtractor:
                 for trig in TRIGGERS:
                     if not trig.pattern.match(toks[at].text):
                         continue
-                    found.extend(self._apply(trig, toks, lo, hi, at, groups, subject, sentence_subject,
-                                             speaker_idx, found))
+                    found.extend(
+                        self._apply(
+                            trig, toks, lo, hi, at, groups, subject, sentence_subject, speaker_idx, found
+                        )
+                    )
         return found
 
-    def _apply(self, trig, toks, lo, hi, at, groups, subject, sentence_subject, speaker_idx, out_of_clause):  # type: ignore[no-untyped-def]
+    def _apply(
+        self,
+        trig: Trigger,
+        toks: list[Tok],
+        lo: int,
+        hi: int,
+        at: int,
+        groups: list[tuple[int, list[LinkedMention]]],
+        subject: tuple[int, list[LinkedMention]] | None,
+        sentence_subject: list[LinkedMention] | None,
+        speaker_idx: set[int],
+        out_of_clause: list[_Found],
+    ) -> list[_Found]:
         modality, factor = self._modality(toks, lo, hi, at)
         out: list[_Found] = []
 
-        def emit(subjects, objects, confidence, communicative=False):  # type: ignore[no-untyped-def]
+        def emit(
+            subjects: Sequence[LinkedMention],
+            objects: Sequence[LinkedMention],
+            confidence: float,
+            communicative: bool = False,
+        ) -> None:
             for s in subjects:
                 for o in objects:
-                    s_key = self._owner(s.entity) if s.type not in ACTOR_TYPES or trig.kind == "troops" else s.entity
+                    s_key = (
+                        self._owner(s.entity)
+                        if s.type not in ACTOR_TYPES or trig.kind == "troops"
+                        else s.entity
+                    )
                     o_key = o.entity
-                    if trig.relation in ("deploysTroopsTo", "attacks") or o.type == "Organization" and o.entity in self.kb.owners and trig.relation != "memberOf":
+                    if trig.relation in ("deploysTroopsTo", "attacks") or (
+                        o.type == "Organization"
+                        and o.entity in self.kb.owners
+                        and trig.relation != "memberOf"
+                    ):
                         o_key = self._owner(o.entity) if o.type != "Country" else o.entity
                     if self._type_ok(trig.relation, s_key) and s_key != o_key:
-                        out.append(_Found(s_key, trig.relation, o_key, modality, round(confidence * factor, 2),
-                                          toks[at].text, communicative))
+                        out.append(
+                            _Found(
+                                s_key,
+                                trig.relation,
+                                o_key,
+                                modality,
+                                round(confidence * factor, 2),
+                                toks[at].text,
+                                communicative,
+                            )
+                        )
 
         after = [(i, g) for i, g in groups if i > at]
-        before = [(i, g) for i, g in groups if i < at]
         word = toks[at].text
         if trig.kind in ("verb", "comm"):
             subj = subject if subject and subject[0] != at else None
@@ -360,22 +535,34 @@ class RelationExtractor:
                 subj = None
                 for prev in out_of_clause:
                     if prev.relation == "accuses":
-                        target = next((t.mention for t in toks if t.mention and t.mention.entity == prev.object), None)
+                        target = next(
+                            (t.mention for t in toks if t.mention and t.mention.entity == prev.object), None
+                        )
                         subj = (-1, [target] if target else [])
                 if subj is None or not subj[1]:
                     return out
             if subj is None and trig.kind == "comm" and speaker_idx:
                 idx = next(iter(speaker_idx))
-                subj = (idx, [toks[idx].mention])
+                said_by = toks[idx].mention
+                subj = (idx, [said_by]) if said_by is not None else None
             if subj is None and sentence_subject is not None:
                 subj = (-1, sentence_subject)
             if subj is None:
                 return out
-            objects = [(i, g) for i, g in groups if i != subj[0] and (
-                self._prep_before(toks, i) is None or self._prep_before(toks, i) in trig.object_preps
-                or trig.kind == "comm" and self._prep_before(toks, i) in ("vor", "about", "of"))]
+            objects = [
+                (i, g)
+                for i, g in groups
+                if i != subj[0]
+                and (
+                    self._prep_before(toks, i) is None
+                    or self._prep_before(toks, i) in trig.object_preps
+                    or (trig.kind == "comm" and self._prep_before(toks, i) in ("vor", "about", "of"))
+                )
+            ]
             if trig.kind == "comm":
-                objects = [(i, g) for i, g in objects if i > at] or [(i, g) for i, g in objects if i > subj[0]]
+                objects = [(i, g) for i, g in objects if i > at] or [
+                    (i, g) for i, g in objects if i > subj[0]
+                ]
             else:
                 objects = [(i, g) for i, g in objects if i > subj[0]]
             if not objects:
@@ -383,46 +570,67 @@ class RelationExtractor:
             emit(subj[1], objects[0][1], 0.8 if trig.kind == "comm" else 0.75, trig.kind == "comm")
         elif trig.kind == "side":
             nxt = toks[at + 1].mention if at + 1 < hi else None
-            if subject is not None and nxt is not None and nxt.kind != "adjective" and at > 1 \
-                    and toks[at - 2].text.lower() in ("auf", "on"):
+            if (
+                subject is not None
+                and nxt is not None
+                and nxt.kind != "adjective"
+                and at > 1
+                and toks[at - 2].text.lower() in ("auf", "on")
+            ):
                 emit(subject[1], [nxt], 0.7)
         elif trig.kind == "receive":
             if subject is None:
                 return out
-            givers = [(i, g) for i, g in after if self._prep_before(toks, i) in ("von", "dank", "aus", "from")]
+            givers = [
+                (i, g) for i, g in after if self._prep_before(toks, i) in ("von", "dank", "aus", "from")
+            ]
             if givers:
                 emit(givers[0][1], subject[1], 0.7)
         elif trig.kind == "troops":
             if not any(_TROOP_MOVES.match(t.text) for t in toks[lo:hi]):
                 return out
             inside = toks[at].mention
-            agents = ([inside] if inside is not None and inside.kind != "adjective" else None) \
-                or self._adjective_before(toks, at) or (subject[1] if subject else None)
+            agents = (
+                ([inside] if inside is not None and inside.kind != "adjective" else None)
+                or self._adjective_before(toks, at)
+                or (subject[1] if subject else None)
+            )
             if agents is None:
                 return out
             dest = None
             for i in range(at + 1, hi):
                 m = toks[i].mention
-                if m and self._prep_before(toks, i) in trig.object_preps and m.entity not in {a.entity for a in agents}:
+                if (
+                    m
+                    and self._prep_before(toks, i) in trig.object_preps
+                    and m.entity not in {a.entity for a in agents}
+                ):
                     dest = [m]
                     break
             if dest:
                 emit(agents, dest, 0.7)
         else:  # noun
             agents = self._adjective_before(toks, at)
-            genitive = None
-            if at + 1 < hi and toks[at + 1].mention and toks[at + 1].mention.kind != "adjective":
-                genitive = [toks[at + 1].mention]
-            elif at + 2 < hi and toks[at + 1].text in ("des", "der") and toks[at + 2].mention:
-                genitive = [toks[at + 2].mention]
-            elif at + 2 < hi and toks[at + 1].text in ("von", "by", "of") and toks[at + 2].mention:
-                genitive = [toks[at + 2].mention]
-            if at > lo and toks[at - 1].mention and toks[at - 1].mention.text.endswith("s") \
-                    and toks[at - 1].mention.kind != "adjective" and toks[at - 1].text == toks[at - 1].mention.text:
-                agents = agents or [toks[at - 1].mention]  # "Putins Reise"
+            genitive: list[LinkedMention] | None = None
+            next1 = toks[at + 1].mention if at + 1 < hi else None
+            next2 = toks[at + 2].mention if at + 2 < hi else None
+            if next1 is not None and next1.kind != "adjective":
+                genitive = [next1]
+            elif next2 is not None and toks[at + 1].text in ("des", "der", "von", "by", "of"):
+                genitive = [next2]
+            possessor = toks[at - 1].mention if at > lo else None
+            if (
+                possessor is not None
+                and possessor.text.endswith("s")
+                and possessor.kind != "adjective"
+                and toks[at - 1].text == possessor.text
+            ):
+                agents = agents or [possessor]  # "Putins Reise"
             compound = toks[at].mention
-            if compound and compound.kind != "adjective" and (
-                word.startswith(compound.text + "-") or compound.entity in self.kb.owners
+            if (
+                compound
+                and compound.kind != "adjective"
+                and (word.startswith(compound.text + "-") or compound.entity in self.kb.owners)
             ):
                 agents = agents or [compound]
             patients = None
@@ -435,7 +643,9 @@ class RelationExtractor:
                 if i >= hi:
                     break
                 prep = self._prep_before(toks, i)
-                if prep in trig.object_preps and (genitive is None or g[0] is not genitive[0] or prep in ("von",)):
+                if prep in trig.object_preps and (
+                    genitive is None or g[0] is not genitive[0] or prep in ("von",)
+                ):
                     patients = g
                     break
             if agents is None and genitive is not None and patients is not None:
@@ -467,13 +677,20 @@ class RelationExtractor:
             ms = [t.mention for t in toks[at + 2 : hi] if t.mention and t.mention.kind != "adjective"]
             if len(ms) >= 2:
                 return ms[0], ms[1]
-        if at + 3 < hi and toks[at + 1].mention and toks[at + 2].text.lower() in ("mit", "with") and toks[at + 3].mention:
+        if (
+            at + 3 < hi
+            and toks[at + 1].mention
+            and toks[at + 2].text.lower() in ("mit", "with")
+            and toks[at + 3].mention
+        ):
             return toks[at + 1].mention, toks[at + 3].mention  # type: ignore[return-value]
         return None
 
     def _type_ok(self, relation: Relation, subject: str) -> bool:
         entity = self.kb.entities.get(subject)
-        subject_type = entity.type if entity else ("Person" if subject.startswith("person/") else "Organization")
+        subject_type = (
+            entity.type if entity else ("Person" if subject.startswith("person/") else "Organization")
+        )
         if relation == "holdsRole":
             return subject_type == "Person"
         return subject_type in ACTOR_TYPES
@@ -499,7 +716,9 @@ class RelationExtractor:
                         if TITLE.search(toks[j].text):
                             title_at = j
                             break
-                        if toks[j].text.lower() not in _DETERMINERS and not re.match(r"^\w+(e|en|er|es)$", toks[j].text):
+                        if toks[j].text.lower() not in _DETERMINERS and not re.match(
+                            r"^\w+(e|en|er|es)$", toks[j].text
+                        ):
                             break
             if title_at is None:
                 continue
@@ -514,7 +733,12 @@ class RelationExtractor:
     def _role_org(self, toks: list[Tok], at: int, person: LinkedMention) -> str | None:
         title = toks[at].text
         inner = toks[at].mention
-        if inner is not None and inner is not person and inner.type in ("Organization", "Country") and title.startswith(inner.text):
+        if (
+            inner is not None
+            and inner is not person
+            and inner.type in ("Organization", "Country")
+            and title.startswith(inner.text)
+        ):
             return inner.entity
         for prefix, country in _TITLE_PREFIX_COUNTRY.items():
             if title.startswith(prefix):
@@ -523,7 +747,7 @@ class RelationExtractor:
             m = toks[j].mention
             if m is not None and m.kind == "adjective":
                 return m.entity
-        if at + 2 < len(toks) and toks[at + 1].text.lower() in ("des", "der", "von", "für", "of") or (
+        if (at + 2 < len(toks) and toks[at + 1].text.lower() in ("des", "der", "von", "für", "of")) or (
             at + 1 < len(toks) and toks[at + 1].text.lower() in ("des", "der")
         ):
             for j in range(at + 1, min(len(toks), at + 6)):

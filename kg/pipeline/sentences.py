@@ -10,14 +10,55 @@ ordinal number (``4. Dezember``). Offsets are code points into the text.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 _ABBREVIATIONS = frozenset(
-    "z.B bzw ca Dr Prof Nr St Mio Mrd Abs Art vgl ggf inkl usw etc u.a o.ä Jh Mr Mrs Ms Gen Oberst Hr Fr "
-    "Jan Feb Mär Apr Jun Jul Aug Sep Sept Okt Nov Dez No U.S".split()
+    [
+        "z.B",
+        "bzw",
+        "ca",
+        "Dr",
+        "Prof",
+        "Nr",
+        "St",
+        "Mio",
+        "Mrd",
+        "Abs",
+        "Art",
+        "vgl",
+        "ggf",
+        "inkl",
+        "usw",
+        "etc",
+        "u.a",
+        "o.ä",
+        "Jh",
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Gen",
+        "Oberst",
+        "Hr",
+        "Fr",
+        "Jan",
+        "Feb",
+        "Mär",
+        "Apr",
+        "Jun",
+        "Jul",
+        "Aug",
+        "Sep",
+        "Sept",
+        "Okt",
+        "Nov",
+        "Dez",
+        "No",
+        "U.S",
+    ]
 )
 _END = re.compile(r"[.!?…]+[»«\"'”“’)\]]*(?=\s+[\"'„“«»‚(]*[A-ZÄÖÜ0-9])")
 _WORD_BEFORE = re.compile(r"(\S+)$")
@@ -38,7 +79,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
                 continue
             cuts.append(match.end())
         cuts.append(len(line))
-        for a, b in zip(cuts, cuts[1:], strict=False):
+        for a, b in itertools.pairwise(cuts):
             chunk = line[a:b]
             stripped = chunk.strip()
             if stripped:
@@ -59,7 +100,7 @@ class SentenceSplitter:
     def __call__(self, doc: Doc) -> Doc:
         starts = {start for start, _ in split_sentences(doc.text)}
         for token in doc:
-            token.is_sent_start = token.i == 0 or token.idx in starts or (
-                token.i > 0 and "\n" in doc[token.i - 1].text
+            token.is_sent_start = (
+                token.i == 0 or token.idx in starts or (token.i > 0 and "\n" in doc[token.i - 1].text)
             )
         return doc

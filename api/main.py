@@ -1,0 +1,69 @@
+"""The FastAPI app: `create_app` wires the store, the settings, CORS, the error handler and the routes.
+
+Run it with ``uvicorn --factory api.main:create_app`` (or
+``uvicorn.run("api.main:create_app", factory=True)``). Importing this module
+opens nothing; the store is opened by the lifespan when the server starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.errors import install_error_handler
+from api.routes import router
+from api.settings import ApiSettings, get_api_settings
+from kg.settings import Settings, get_settings
+from kg.store import Store, open_store
+
+
+def create_app(
+    *,
+    store: Store | None = None,
+    settings: Settings | None = None,
+    api_settings: ApiSettings | None = None,
+) -> FastAPI:
+    """The SPARQL service over `store`, or over the persistent store at ``settings.store``.
+
+    A store given here belongs to the caller, who closes it. Without one,
+    the lifespan opens ``settings.store`` read-only and closes it at
+    shutdown: the service never writes, a read-only open lets the query
+    workers (killable at the timeout) open the same folder, and several
+    server processes can share it (docs/decisions/0003-sparql-service.md).
+    """
+    settings = settings if settings is not None else get_settings()
+    api_settings = api_settings if api_settings is not None else get_api_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if store is not None:
+            yield
+            return
+        opened = open_store(settings.store, read_only=True, query_workers=api_settings.query_workers)
+        app.state.store = opened
+        try:
+            yield
+        finally:
+            app.state.store = None
+            opened.close()
+
+    app = FastAPI(
+        title="newskg SPARQL endpoint",
+        summary="Read-only SPARQL 1.1 over the news knowledge graph",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.api_settings = api_settings
+    app.state.store = store
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(api_settings.cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["*"],
+    )
+    install_error_handler(app)
+    app.include_router(router)
+    return app

@@ -1,0 +1,890 @@
+"""The triple store behind one small interface.
+
+`Store` is the interface the builder, the evaluation and the SPARQL service
+use; `OxigraphStore` implements it over pyoxigraph (RocksDB on disk, or in
+memory). The layout follows ontology/MODEL.md, "The store's graphs": one
+named graph per article, and a default graph that is the materialised set
+union of all article graphs, kept up to date in the same transaction as the
+article graph (docs/decisions/0002-store-default-graph.md).
+
+Queries are read-only: SPARQL updates are refused (the store is written only
+through `replace_article` and `remove_article`), and so is ``SERVICE``, which
+would make the store fetch from the network. A query result is materialised
+once and can then be written in any format that fits its kind
+(docs/decisions/0003-sparql-service.md for the timeout and its limits).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import multiprocessing
+import queue
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol, get_args
+
+import pyoxigraph as ox
+
+from kg.errors import QueryError, QueryRefused, QueryTimeout, StoreError
+from kg.vocab import KG_IRI, PREFIXES
+
+if TYPE_CHECKING:
+    from multiprocessing.context import SpawnProcess
+
+    import pandas as pd
+    import rdflib
+
+QueryKind = Literal["select", "ask", "construct", "describe"]
+
+#: Formats for SELECT and ASK results (SPARQL 1.1 Query Results JSON, XML, CSV, TSV), default first.
+SolutionFormat = Literal["json", "xml", "csv", "tsv"]
+SOLUTION_FORMATS: tuple[SolutionFormat, ...] = get_args(SolutionFormat)
+#: Formats for CONSTRUCT and DESCRIBE results, default first.
+GraphFormat = Literal["turtle", "ntriples", "jsonld", "rdfxml"]
+GRAPH_FORMATS: tuple[GraphFormat, ...] = get_args(GraphFormat)
+ResultFormat = SolutionFormat | GraphFormat
+
+#: The media type each result format is served as.
+MEDIA_TYPES: dict[str, str] = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "turtle": "text/turtle",
+    "ntriples": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
+}
+
+_SOLUTION_OX: dict[str, ox.QueryResultsFormat] = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+_GRAPH_OX: dict[str, ox.RdfFormat] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+
+#: `export` formats: the named graphs (the source of truth) or the default (union) graph.
+ExportFormat = Literal["trig", "nquads", "turtle", "ntriples"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
+_EXPORT_OX: dict[str, ox.RdfFormat] = {
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+}
+
+_CONTENT_HASH = ox.NamedNode(KG_IRI + "contentHash")
+_EXTRACTOR_VERSION = ox.NamedNode(KG_IRI + "extractorVersion")
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """The complete answer to one query, ready to be written in any format of its kind.
+
+    It holds the answer as pyoxigraph wrote it: SPARQL Results JSON for
+    SELECT and ASK, N-Triples for CONSTRUCT and DESCRIBE. Other formats are
+    made from that by pyoxigraph's own parsers and writers, which costs a
+    second pass; the payload is what crosses the process boundary when a
+    query runs in a worker (see `OxigraphStore.query`).
+    """
+
+    kind: QueryKind
+    payload: bytes
+
+    @property
+    def formats(self) -> tuple[ResultFormat, ...]:
+        """The formats this result can be written in, the default first."""
+        return SOLUTION_FORMATS if self.kind in ("select", "ask") else GRAPH_FORMATS
+
+    def serialize(self, fmt: str) -> bytes:
+        """The result in `fmt` (one of `formats`), as bytes (UTF-8 for the text formats)."""
+        if fmt not in self.formats:
+            raise QueryError(
+                f"format {fmt!r} does not apply to a {self.kind.upper()} result; "
+                f"use one of {', '.join(self.formats)}"
+            )
+        if self.kind in ("select", "ask"):
+            if fmt == "json":
+                return self.payload
+            parsed = ox.parse_query_results(self.payload, ox.QueryResultsFormat.JSON)
+            return _bytes(parsed.serialize(format=_SOLUTION_OX[fmt]))
+        if fmt == "ntriples":
+            return self.payload
+        return _bytes(ox.serialize(self._triples(), format=_GRAPH_OX[fmt], prefixes=PREFIXES))
+
+    def media_type(self, fmt: str) -> str:
+        """The media type `fmt` is served as."""
+        return MEDIA_TYPES[fmt]
+
+    def boolean(self) -> bool:
+        """The answer of an ASK query."""
+        if self.kind != "ask":
+            raise QueryError(f"a {self.kind.upper()} result has no boolean; it comes from an ASK query")
+        parsed = ox.parse_query_results(self.payload, ox.QueryResultsFormat.JSON)
+        return bool(parsed)
+
+    def variables(self) -> list[str]:
+        """The projected variables of a SELECT result, in order."""
+        return list(json.loads(self.payload)["head"].get("vars", [])) if self.kind == "select" else []
+
+    def rows(self) -> list[dict[str, str | None]]:
+        """SELECT rows as plain strings: IRIs as the IRI, literals as their lexical form.
+
+        Blank nodes come as their label and quoted triples in N-Triples
+        syntax; unbound variables are None. Every row has every variable.
+        """
+        if self.kind != "select":
+            raise QueryError(f"a {self.kind.upper()} result has no rows; rows come from a SELECT query")
+        parsed = ox.parse_query_results(self.payload, ox.QueryResultsFormat.JSON)
+        if not isinstance(parsed, ox.QuerySolutions):  # pragma: no cover - payload kind is checked above
+            raise QueryError("a SELECT payload did not parse as solutions")
+        names = [v.value for v in parsed.variables]
+        return [{name: _plain(solution[name]) for name in names} for solution in parsed]
+
+    def triples(self) -> list[ox.Triple]:
+        """The triples of a CONSTRUCT or DESCRIBE result."""
+        if self.kind not in ("construct", "describe"):
+            raise QueryError(f"a {self.kind.upper()} result has no triples")
+        return list(self._triples())
+
+    def _triples(self) -> Iterator[ox.Triple]:
+        for quad in ox.parse(self.payload, ox.RdfFormat.N_TRIPLES):
+            yield quad.triple
+
+
+def _plain(term: Term | None) -> str | None:
+    if term is None:
+        return None
+    if isinstance(term, ox.Triple):
+        return str(term)
+    return term.value
+
+
+def _bytes(data: bytes | None) -> bytes:
+    if data is None:  # pragma: no cover - pyoxigraph returns bytes when no output is given
+        raise StoreError("pyoxigraph returned no bytes for an in-memory serialisation")
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """How much the store holds: articles (named graphs), their quads, and the union graph's triples."""
+
+    articles: int
+    named_graph_quads: int
+    default_graph_triples: int
+
+
+# --------------------------------------------------------------------------- the interface
+
+
+class Store(Protocol):
+    """What the builder, the evaluation and the service need from a triple store."""
+
+    def article_state(self, article_iri: str) -> tuple[str, str] | None: ...
+
+    def replace_article(self, graph_iri: str, graph: rdflib.Graph) -> None: ...
+
+    def remove_article(self, graph_iri: str) -> bool: ...
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        timeout_s: float | None = None,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ) -> QueryResult: ...
+
+    def select(
+        self,
+        sparql: str,
+        *,
+        timeout_s: float | None = None,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ) -> list[dict[str, str | None]]: ...
+
+    def select_df(self, sparql: str) -> pd.DataFrame: ...
+
+    def export(self, fmt: str, out: BinaryIO) -> None: ...
+
+    def stats(self) -> StoreStats: ...
+
+    def article_graphs(self) -> list[str]: ...
+
+    def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- reading SPARQL text
+
+_UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+)
+_QUERY_KEYWORDS: dict[str, QueryKind] = {
+    "SELECT": "select",
+    "ASK": "ask",
+    "CONSTRUCT": "construct",
+    "DESCRIBE": "describe",
+}
+_UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+# An IRIREF per https://www.w3.org/TR/sparql11-query/#rIRIREF; a '<' not opening one is an operator.
+_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
+_WORD = re.compile(r"[^\W\d][\w\-·]*")
+
+
+def _decode_uchars(text: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF else match.group(0)
+
+    return _UCHAR.sub(one, text)
+
+
+def keywords(sparql: str) -> list[str]:
+    """The bare words of a SPARQL text, upper-cased, in order: its keywords and function names.
+
+    Skips strings, IRIs, comments, variables, prefixed names, blank node
+    labels and language tags, so ``"SERVICE"``, ``ex:service`` or
+    ``?service`` are not mistaken for the keyword. Codepoint escapes are
+    decoded first, as the grammar says (SPARQL 1.1 §19.2). A cheap lexer,
+    not a parser: when in doubt it reports a word, so a check built on it
+    refuses rather than lets through.
+    """
+    text = _decode_uchars(sparql)
+    words: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif c in "'\"":
+            quote = text[i : i + 3] if text.startswith(c * 3, i) else c
+            i += len(quote)
+            while i < n and not text.startswith(quote, i):
+                i += 2 if text[i] == "\\" else 1
+            i += len(quote)
+        elif c == "<":
+            match = _IRIREF.match(text, i)
+            i = match.end() if match else i + 1
+        elif c in "?$@:" or (c == "_" and text.startswith("_:", i)):
+            # A variable, a language tag, a prefixed name's local part or a blank node label.
+            i += 1
+            match = _WORD.match(text, i)
+            if match:
+                i = match.end()
+        else:
+            match = _WORD.match(text, i)
+            if not match:
+                i += 1
+                continue
+            i = match.end()
+            if i < n and text[i] == ":":  # the prefix of a prefixed name
+                continue
+            words.append(match.group(0).upper())
+    return words
+
+
+def sparql_form(sparql: str) -> QueryKind | Literal["update"] | None:
+    """What a SPARQL text asks for: a query form, ``"update"``, or None when it is neither.
+
+    Read from the first keyword after the prologue (BASE and PREFIX); cheap
+    and done before the parser, so a service can answer an update with
+    "read-only" rather than with a syntax error.
+    """
+    for word in keywords(sparql):
+        if word in ("BASE", "PREFIX"):
+            continue
+        if word in _QUERY_KEYWORDS:
+            return _QUERY_KEYWORDS[word]
+        if word in _UPDATE_KEYWORDS:
+            return "update"
+        return None
+    return None
+
+
+def check_query(sparql: str) -> QueryKind | None:
+    """Refuse what this store never runs: updates and ``SERVICE``; return the query form.
+
+    Raises `QueryRefused` with the reason. Runs before pyoxigraph sees the
+    text, because pyoxigraph would fetch a ``SERVICE`` from the network.
+    """
+    form = sparql_form(sparql)
+    if form == "update":
+        raise QueryRefused(
+            "this endpoint is read-only: SPARQL updates (INSERT, DELETE, LOAD, CLEAR, DROP, ...) are "
+            "refused; the store is written only by `kg build`"
+        )
+    if "SERVICE" in keywords(sparql):
+        raise QueryRefused(
+            "SERVICE is refused: it would make this server fetch data from another endpoint over the "
+            "network; query the other endpoint yourself, or load its data into the graph"
+        )
+    return form
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+class _DeadlineWriter(io.BytesIO):
+    """A byte buffer that stops a serialisation once the deadline has passed.
+
+    pyoxigraph evaluates lazily while it writes results (in 8 KiB chunks),
+    so raising here stops the evaluation between two chunks.
+    """
+
+    def __init__(self, deadline: float | None, limit_s: float | None) -> None:
+        super().__init__()
+        self.deadline = deadline
+        self.limit_s = limit_s
+
+    def write(self, buffer: Any, /) -> int:
+        _check_deadline(self.deadline, self.limit_s)
+        return super().write(buffer)
+
+
+def _check_deadline(deadline: float | None, limit_s: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise QueryTimeout(_timeout_message(limit_s))
+
+
+def _timeout_message(limit_s: float | None) -> str:
+    return (
+        f"the query ran longer than the limit of {limit_s:g} s and was stopped; "
+        "narrow it (a LIMIT, fewer OPTIONALs, more specific patterns) or raise KG_QUERY_TIMEOUT_S"
+    )
+
+
+def _graph_names(iris: list[str] | None, what: str) -> list[ox.NamedNode] | None:
+    if iris is None:
+        return None
+    names = []
+    for iri in iris:
+        try:
+            names.append(ox.NamedNode(iri))
+        except ValueError as e:
+            raise QueryError(f"{what} {iri!r} is not an IRI ({e}); give absolute IRIs") from e
+    return names
+
+
+def _evaluate(
+    store: ox.Store,
+    sparql: str,
+    form: QueryKind | None,
+    *,
+    default_graph: list[str] | None,
+    named_graphs: list[str] | None,
+    deadline: float | None,
+    limit_s: float | None,
+) -> QueryResult:
+    """Run one query and write its answer into a `QueryResult` payload, checking the deadline."""
+    default_names = _graph_names(default_graph, "default-graph-uri")
+    named_names = _graph_names(named_graphs, "named-graph-uri")
+    try:
+        results = store.query(
+            sparql,
+            prefixes=PREFIXES,
+            default_graph=list(default_names) if default_names is not None else None,
+            named_graphs=list(named_names) if named_names is not None else None,
+        )
+    except SyntaxError as e:
+        raise QueryError(f"the query is not valid SPARQL: {e}") from e
+    except (OSError, RuntimeError) as e:
+        raise StoreError(f"the store could not evaluate the query: {e}") from e
+    sink = _DeadlineWriter(deadline, limit_s)
+    try:
+        _check_deadline(deadline, limit_s)
+        if isinstance(results, ox.QueryTriples):
+            kind: QueryKind = "describe" if form == "describe" else "construct"
+            results.serialize(sink, ox.RdfFormat.N_TRIPLES)
+        else:
+            kind = "select" if isinstance(results, ox.QuerySolutions) else "ask"
+            results.serialize(sink, ox.QueryResultsFormat.JSON)
+    except (OSError, RuntimeError) as e:
+        raise StoreError(f"the store failed while evaluating the query: {e}") from e
+    finally:
+        # pyoxigraph results must be dropped on the thread that made them; a traceback that
+        # kept this frame's locals alive would drop them wherever the exception ends up.
+        del results
+    _check_deadline(deadline, limit_s)
+    return QueryResult(kind=kind, payload=sink.getvalue())
+
+
+# --------------------------------------------------------------------------- worker processes
+
+
+def _worker_main(path: str, conn: Connection) -> None:
+    """Entry point of a query worker: open the store read-only and answer requests until told to stop."""
+    store = ox.Store.read_only(path)
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:
+            return
+        if request is None:
+            return
+        sparql, form, default_graph, named_graphs = request
+        try:
+            result = _evaluate(
+                store,
+                sparql,
+                form,
+                default_graph=default_graph,
+                named_graphs=named_graphs,
+                deadline=None,
+                limit_s=None,
+            )
+            conn.send(("ok", result.kind, result.payload))
+        except QueryError as e:
+            conn.send(("query", type(e).__name__, str(e)))
+        except Exception as e:  # reported to the parent, which raises it as a StoreError
+            conn.send(("store", type(e).__name__, str(e)))
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: SpawnProcess
+    conn: Connection
+
+
+class _WorkerPool:
+    """Query workers over a read-only store, each killed when its query runs past the limit.
+
+    pyoxigraph 0.5 cannot cancel a running query from Python, so a query
+    that must be stoppable runs in a separate process that opens the same
+    store with `pyoxigraph.Store.read_only`; on timeout the process is
+    killed and a fresh one is started for the next query. Workers are
+    started lazily (about 0.3 s each, mostly importing this module) and
+    reused. See docs/decisions/0003-sparql-service.md.
+    """
+
+    def __init__(self, path: Path, *, size: int) -> None:
+        self._path = str(path)
+        self._context = multiprocessing.get_context("spawn")
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(size)
+        self._lock = threading.Lock()
+        self._all: set[_Worker] = set()
+        self._closed = False
+
+    def _start(self) -> _Worker:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(
+            target=_worker_main, args=(self._path, child), name="kg-query-worker", daemon=True
+        )
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        with self._lock:
+            self._all.add(worker)
+        return worker
+
+    def _discard(self, worker: _Worker) -> None:
+        with self._lock:
+            self._all.discard(worker)
+        worker.process.kill()
+        worker.process.join(timeout=5)
+        worker.conn.close()
+        with contextlib.suppress(ValueError):  # already closed
+            worker.process.close()
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the live workers (for tests and diagnostics)."""
+        with self._lock:
+            return [w.process.pid for w in self._all if w.process.pid is not None]
+
+    def run(
+        self,
+        sparql: str,
+        form: QueryKind | None,
+        *,
+        default_graph: list[str] | None,
+        named_graphs: list[str] | None,
+        timeout_s: float,
+    ) -> QueryResult:
+        if self._closed:
+            raise StoreError("the store is closed; open it again with kg.store.open_store")
+        deadline = time.monotonic() + timeout_s
+        if not self._slots.acquire(timeout=timeout_s):
+            raise QueryTimeout(
+                f"no query worker became free within the limit of {timeout_s:g} s; the server is busy, "
+                "try again later"
+            )
+        try:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                worker = self._start()
+            try:
+                worker.conn.send((sparql, form, default_graph, named_graphs))
+                ready = worker.conn.poll(max(0.0, deadline - time.monotonic()))
+                answer = worker.conn.recv() if ready else None
+            except (EOFError, OSError) as e:
+                self._discard(worker)
+                raise StoreError(
+                    f"the query worker process died ({e}); is the store at {self._path} readable?"
+                ) from e
+            if answer is None:
+                self._discard(worker)
+                raise QueryTimeout(_timeout_message(timeout_s))
+            self._idle.put(worker)
+        finally:
+            self._slots.release()
+        status, first, second = answer
+        if status == "ok":
+            return QueryResult(kind=first, payload=second)
+        if status == "query":
+            error = {"QueryRefused": QueryRefused, "QueryTimeout": QueryTimeout}.get(first, QueryError)
+            raise error(second)
+        raise StoreError(f"the query worker failed: {first}: {second}")
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            workers = list(self._all)
+        for worker in workers:
+            with contextlib.suppress(OSError, ValueError):
+                worker.conn.send(None)
+        for worker in workers:
+            worker.process.join(timeout=1)
+            self._discard(worker)
+
+
+# --------------------------------------------------------------------------- the implementation
+
+
+def _to_ox(term: Any, bnodes: dict[Any, ox.BlankNode]) -> Term:
+    import rdflib
+
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.BNode):
+        if term not in bnodes:
+            bnodes[term] = ox.BlankNode()
+        return bnodes[term]
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise StoreError(
+        f"cannot store the term {term!r} ({type(term).__name__}); "
+        "an article graph holds only IRIs, blank nodes and literals"
+    )
+
+
+def _triples_block(graph: rdflib.Graph) -> str:
+    """The graph's triples in N-Triples syntax (valid inside SPARQL INSERT DATA).
+
+    Blank nodes get fresh labels per call, so two article graphs never share one.
+    """
+    bnodes: dict[Any, ox.BlankNode] = {}
+    lines = []
+    for s, p, o in graph:
+        try:
+            triple = ox.Triple(_to_ox(s, bnodes), _to_ox(p, bnodes), _to_ox(o, bnodes))  # type: ignore[arg-type]
+        except (ValueError, TypeError) as e:
+            raise StoreError(f"cannot store the triple ({s!r}, {p!r}, {o!r}): {e}") from e
+        lines.append(f"{triple} .")
+    return "\n".join(lines)
+
+
+def _remove_update(graph: str) -> str:
+    """SPARQL that drops the article graph and the union triples only it stated."""
+    return (
+        f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} "
+        f"FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} FILTER (?other != {graph}) }} }} ;\n"
+        f"DROP SILENT GRAPH {graph}"
+    )
+
+
+def _replace_update(graph: str, triples: str) -> str:
+    """One SPARQL update request that replaces an article graph and keeps the union in step.
+
+    pyoxigraph runs the whole request, all its operations, in one
+    transaction (docs/decisions/0002-store-default-graph.md).
+    """
+    update = _remove_update(graph)
+    if triples:
+        update += f" ;\nINSERT DATA {{\n{triples}\nGRAPH {graph} {{\n{triples}\n}}\n}}"
+    return update
+
+
+def _named_node(iri: str, what: str) -> ox.NamedNode:
+    try:
+        return ox.NamedNode(iri)
+    except ValueError as e:
+        raise StoreError(f"{what} {iri!r} is not an IRI ({e}); IRIs are minted by kg.mapping") from e
+
+
+class OxigraphStore:
+    """`Store` over pyoxigraph: persistent in a folder (RocksDB) or in memory.
+
+    Open it with `open_store`; use it as a context manager so the worker
+    processes (if any) stop and RocksDB is released.
+    """
+
+    def __init__(self, store: ox.Store, *, path: Path | None, read_only: bool, query_workers: int) -> None:
+        self._ox: ox.Store | None = store
+        self.path = path
+        self.read_only = read_only
+        self._pool = (
+            _WorkerPool(path, size=query_workers)
+            if path is not None and read_only and query_workers
+            else None
+        )
+
+    # ---- lifecycle
+
+    def __enter__(self) -> OxigraphStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the query workers and release the store (RocksDB closes when pyoxigraph drops it)."""
+        if self._pool is not None:
+            self._pool.close()
+        self._ox = None
+
+    @property
+    def _store(self) -> ox.Store:
+        if self._ox is None:
+            raise StoreError("the store is closed; open it again with kg.store.open_store")
+        return self._ox
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live query workers (empty when queries run in this process)."""
+        return self._pool.pids if self._pool is not None else []
+
+    # ---- writing
+
+    def _write(self, update: str, what: str) -> None:
+        if self.read_only:
+            raise StoreError(f"cannot {what}: the store at {self.path} is open read-only")
+        try:
+            self._store.update(update)
+        except (SyntaxError, OSError, RuntimeError) as e:
+            raise StoreError(f"could not {what}: {e}; the store is unchanged") from e
+
+    def replace_article(self, graph_iri: str, graph: rdflib.Graph) -> None:
+        """Make `graph` the article's named graph, and the default graph the union again.
+
+        One transaction: the old named graph is dropped, the triples no other
+        article graph states leave the default graph, and the new triples go
+        into both. A crash at any moment leaves the old article or the new
+        one, never a mix. Costs one SPARQL update; the removal looks up each
+        old triple in the other graphs (an index lookup each).
+        """
+        name = _named_node(graph_iri, "article graph")
+        self._write(_replace_update(str(name), _triples_block(graph)), f"replace the article graph {name}")
+
+    def remove_article(self, graph_iri: str) -> bool:
+        """Drop an article's named graph and its share of the default graph; False if it was absent."""
+        name = _named_node(graph_iri, "article graph")
+        if not self._store.contains_named_graph(name):
+            return False
+        self._write(_remove_update(str(name)), f"remove the article graph {name}")
+        return True
+
+    # ---- reading
+
+    def article_state(self, article_iri: str) -> tuple[str, str] | None:
+        """(kg:contentHash, kg:extractorVersion) of an article as stored in its graph, else None.
+
+        The builder skips an article whose text and extractor are unchanged.
+        Two index lookups.
+        """
+        article = _named_node(article_iri, "article")
+        values: list[str] = []
+        for predicate in (_CONTENT_HASH, _EXTRACTOR_VERSION):
+            found = None
+            for quad in self._store.quads_for_pattern(article, predicate, None, None):
+                if not isinstance(quad.graph_name, ox.DefaultGraph) and isinstance(quad.object, ox.Literal):
+                    found = quad.object.value
+                    break
+            if found is None:
+                return None
+            values.append(found)
+        return values[0], values[1]
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        timeout_s: float | None = None,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ) -> QueryResult:
+        """Run a read-only SPARQL query; the prefixes of `kg.vocab.PREFIXES` are always declared.
+
+        `default_graph` and `named_graphs` replace the query's dataset (as the
+        protocol's ``default-graph-uri`` / ``named-graph-uri`` do); None keeps
+        the store's default graph (the union of the articles) and all named
+        graphs. Raises `QueryRefused` for updates and SERVICE, `QueryError`
+        for a syntax error (quoting the parser), `QueryTimeout` past
+        `timeout_s`.
+
+        With a timeout on a store opened read-only from a folder, the query
+        runs in a worker process that is killed at the limit. Otherwise it
+        runs here and the limit is checked while results are written (every
+        8 KiB), so a query that computes long before its first result is only
+        stopped when it produces output or finishes; see
+        docs/decisions/0003-sparql-service.md.
+        """
+        form = check_query(sparql)
+        if timeout_s is not None and timeout_s <= 0:
+            raise QueryError(f"timeout_s must be positive, got {timeout_s}")
+        if timeout_s is not None and self._pool is not None:
+            return self._pool.run(
+                sparql, form, default_graph=default_graph, named_graphs=named_graphs, timeout_s=timeout_s
+            )
+        deadline = time.monotonic() + timeout_s if timeout_s is not None else None
+        return _evaluate(
+            self._store,
+            sparql,
+            form,
+            default_graph=default_graph,
+            named_graphs=named_graphs,
+            deadline=deadline,
+            limit_s=timeout_s,
+        )
+
+    def select(
+        self,
+        sparql: str,
+        *,
+        timeout_s: float | None = None,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ) -> list[dict[str, str | None]]:
+        """Rows of a SELECT query as plain strings (see `QueryResult.rows`), for Python callers."""
+        result = self.query(
+            sparql, timeout_s=timeout_s, default_graph=default_graph, named_graphs=named_graphs
+        )
+        if result.kind != "select":
+            raise QueryError(f"select() needs a SELECT query, got {result.kind.upper()}; use query()")
+        return result.rows()
+
+    def select_df(self, sparql: str) -> pd.DataFrame:
+        """A SELECT query's rows as a pandas DataFrame (columns in projection order), for notebooks."""
+        import pandas as pd
+
+        result = self.query(sparql)
+        if result.kind != "select":
+            raise QueryError(f"select_df() needs a SELECT query, got {result.kind.upper()}; use query()")
+        return pd.DataFrame(result.rows(), columns=result.variables())
+
+    def export(self, fmt: str, out: BinaryIO) -> None:
+        """Write the store to `out`: ``trig``/``nquads`` the named graphs, ``turtle``/``ntriples`` the union.
+
+        The named graphs are the source of truth (a re-import rebuilds the
+        union); the union is what most consumers want. Streams from one
+        snapshot.
+        """
+        if fmt not in _EXPORT_OX:
+            raise StoreError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+        rdf_format = _EXPORT_OX[fmt]
+        try:
+            if rdf_format.supports_datasets:
+                quads = (
+                    q
+                    for q in self._store.quads_for_pattern(None, None, None, None)
+                    if not isinstance(q.graph_name, ox.DefaultGraph)
+                )
+                ox.serialize(quads, out, rdf_format, prefixes=PREFIXES)
+            else:
+                self._store.dump(out, rdf_format, from_graph=ox.DefaultGraph(), prefixes=PREFIXES)
+        except OSError as e:
+            raise StoreError(f"could not export the store as {fmt}: {e}") from e
+
+    def stats(self) -> StoreStats:
+        """Counts from one snapshot; scans every quad, so it costs what an export does."""
+        rows = self.select(
+            "SELECT ?articles ?quads ?triples WHERE {"
+            " { SELECT (COUNT(DISTINCT ?g) AS ?articles) (COUNT(*) AS ?quads)"
+            " WHERE { GRAPH ?g { ?s ?p ?o } } }"
+            " { SELECT (COUNT(*) AS ?triples) WHERE { ?s ?p ?o } } }"
+        )
+        row = rows[0]
+        return StoreStats(
+            articles=int(row["articles"] or 0),
+            named_graph_quads=int(row["quads"] or 0),
+            default_graph_triples=int(row["triples"] or 0),
+        )
+
+    def article_graphs(self) -> list[str]:
+        """The IRIs of all article (named) graphs, sorted."""
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+
+def open_store(path: Path | None, *, read_only: bool = False, query_workers: int = 2) -> OxigraphStore:
+    """Open the persistent store in folder `path` (created if missing), or an in-memory one when None.
+
+    `read_only` opens an existing store without taking RocksDB's lock, as the
+    SPARQL service does; on such a store queries with a timeout run in up to
+    `query_workers` worker processes that can be killed. pyoxigraph warns
+    that a read-only store read while another process writes it behaves
+    undefined: stop the service while `kg build` writes.
+    """
+    if path is None:
+        if read_only:
+            raise StoreError("an in-memory store cannot be opened read-only; give the store's folder")
+        return OxigraphStore(ox.Store(), path=None, read_only=False, query_workers=0)
+    path = Path(path)
+    if read_only and not path.is_dir():
+        raise StoreError(f"no store at {path}: the folder does not exist; build one with `kg build` first")
+    try:
+        store = ox.Store.read_only(str(path)) if read_only else ox.Store(path)
+    except OSError as e:
+        hint = (
+            "is another process (kg build, the service) using it? stop it or open read-only"
+            if "lock" in str(e).lower()
+            else "is it a store folder written by this version of pyoxigraph?"
+        )
+        raise StoreError(f"cannot open the store at {path}: {e}; {hint}") from e
+    return OxigraphStore(store, path=path, read_only=read_only, query_workers=query_workers)
+
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "GRAPH_FORMATS",
+    "MEDIA_TYPES",
+    "SOLUTION_FORMATS",
+    "OxigraphStore",
+    "QueryKind",
+    "QueryResult",
+    "ResultFormat",
+    "Store",
+    "StoreStats",
+    "check_query",
+    "keywords",
+    "open_store",
+    "sparql_form",
+]
