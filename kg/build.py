@@ -26,7 +26,7 @@ from kg.metadata import normalize_text
 from kg.model import Article
 from kg.settings import EXTRACTOR_VERSION, Settings, get_settings
 from kg.store import OxigraphStore, Store, open_store
-from kg.validate import load_ontology, load_shapes, validate
+from kg.validate import load_shapes, validate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -94,7 +94,6 @@ class Builder:
         self.settings = settings or get_settings()
         self._nlp = nlp
         self._shapes: Graph | None = None
-        self._ontology: Graph | None = None
 
     @property
     def nlp(self) -> Language:
@@ -104,11 +103,12 @@ class Builder:
             self._nlp = load_pipeline(self.settings.pipeline_config)
         return self._nlp
 
-    def _rules(self) -> tuple[Graph, Graph]:
-        if self._shapes is None or self._ontology is None:
+    @property
+    def shapes(self) -> Graph:
+        """The SHACL shapes, loaded once. They need no ontology or inference (decision 0005)."""
+        if self._shapes is None:
             self._shapes = load_shapes(self.settings.shapes_dir)
-            self._ontology = load_ontology(self.settings.ontology_dir)
-        return self._shapes, self._ontology
+        return self._shapes
 
     def build_article(
         self, article: Article, *, warnings: tuple[str, ...] = (), force: bool = False
@@ -133,8 +133,7 @@ class Builder:
             graph = to_graph(extraction, base_iri=base)
         except KGError as e:
             return ArticleResult(article.name, "failed", message=str(e), warnings=warnings, iri=iri)
-        shapes, ontology = self._rules()
-        report = validate(graph, shapes=shapes, ontology=ontology)
+        report = validate(graph, shapes=self.shapes)
         if not report.conforms:
             return ArticleResult(article.name, "invalid", message=report.text, warnings=warnings, iri=iri)
         self.store.replace_article(str(graph_iri(article.key, base_iri=base)), graph)

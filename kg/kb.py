@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from kg.errors import ConfigError
+from kg.mapping import entity_key
 from kg.model import EntityType
 
 FormKind = Literal["label", "alias", "surname", "adjective", "generic"]
@@ -40,26 +41,6 @@ _KB_TYPES: dict[str, EntityType] = {
 #: Endings of German adjectives (attributive, all cases/genders).
 _ADJ_ENDINGS = ("", "e", "en", "er", "es", "em")
 _GENERIC_PROGRAMME = re.compile(r"(programm|abkommen|vertrag)$", re.IGNORECASE)
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive comparison key."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def slugify(name: str) -> str:
-    """ASCII slug with German transliteration: ``Jürgen Müller`` -> ``juergen-mueller``."""
-    text = name.casefold()
-    for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        text = text.replace(src, dst)
-    text = fold(text)
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "unnamed"
-
-
-def entity_key(entity_type: EntityType, name: str) -> str:
-    """Key of an entity without Wikidata id: ``person/matthew-miller``."""
-    return f"{entity_type.lower()}/{slugify(name)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,8 +274,12 @@ def _read_tsv(path: Path) -> list[dict[str, str]]:
         ) from e
 
 
+@lru_cache(maxsize=4)
 def load_kb(kb_dir: Path) -> KnowledgeBase:
-    """Read ``entities.tsv``, ``roles.tsv`` and ``first_names.txt`` from `kb_dir`."""
+    """Read ``entities.tsv``, ``roles.tsv`` and ``first_names.txt`` from `kb_dir`.
+
+    Cached per folder: the linker and the relation extractor share one KB.
+    """
     entities = parse_entities(_read_tsv(kb_dir / "entities.tsv"))
     roles = parse_roles(_read_tsv(kb_dir / "roles.tsv"), entities)
     first_names = {

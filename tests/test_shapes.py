@@ -482,3 +482,25 @@ def test_every_shape_has_a_message(shapes: Graph) -> None:
             missing.append(str(node))
     assert not missing, missing
     assert all(isinstance(m, Literal) for m in shapes.objects(None, URIRef(sh + "message")))
+
+
+def test_issue2_sparql_violation_reports_only_its_own_message() -> None:
+    """A node shape's sh:message used to be reported with every constraint inside it."""
+    from kg.settings import REPO_ROOT
+    from kg.validate import load_shapes, validate
+
+    data = Graph().parse(
+        data="""
+        @prefix kg: <https://w3id.org/newskg/ontology#> .
+        @prefix schema: <https://schema.org/> .
+        @prefix prov: <http://www.w3.org/ns/prov#> .
+        <urn:st> a kg:Statement ; kg:article <urn:a> ; kg:beginIndex 0 ; kg:endIndex 500 ;
+            kg:evidenceText "Hallo Welt." .
+        <urn:a> a schema:NewsArticle ; schema:text "Hallo Welt." ; kg:textLength 11 .
+        """,
+        format="turtle",
+    )
+    report = validate(data, shapes=load_shapes(REPO_ROOT / "shapes"))
+    beyond = [v for v in report.results if "lies beyond the article text" in v.message]
+    assert beyond
+    assert all("not typed kg:Statement" not in v.message for v in beyond)

@@ -36,7 +36,8 @@ import simplemma
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from kg.kb import FormKind, KnowledgeBase, SurfaceForm, entity_key, load_kb
+from kg.kb import FormKind, KnowledgeBase, SurfaceForm, load_kb
+from kg.mapping import entity_key
 from kg.model import EntityType
 
 _UNIT = re.compile(r"\w+")
