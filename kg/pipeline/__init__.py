@@ -57,6 +57,22 @@ def _kb(nlp: Language) -> KnowledgeBase:
     return component.kb
 
 
+def _entity(kb: KnowledgeBase, key: str) -> Entity | None:
+    """The KB's entity `key` as an `Entity` value, or None if the KB does not know it."""
+    known = kb.entities.get(key)
+    if known is None:
+        return None
+    return Entity(
+        key=known.key,
+        type=known.type,
+        label=known.label,
+        label_de=known.label_de or None,
+        label_en=known.label_en or None,
+        qid=known.qid,
+        description=known.description,
+    )
+
+
 def extract(nlp: Language, article: Article) -> Extraction:
     """Run the pipeline over one article and collect its entities, mentions and statements."""
     doc = nlp(article.text)
@@ -64,35 +80,13 @@ def extract(nlp: Language, article: Article) -> Extraction:
     linked = doc._.kg_mentions or []
     entities: dict[str, Entity] = {}
     for m in linked:
-        if m.entity in entities:
-            continue
-        known = kb.entities.get(m.entity)
-        if known is not None:
-            entities[m.entity] = Entity(
-                key=known.key,
-                type=known.type,
-                label=known.label,
-                label_de=known.label_de or None,
-                label_en=known.label_en or None,
-                qid=known.qid,
-                description=known.description,
-            )
-        else:
-            entities[m.entity] = Entity(key=m.entity, type=m.type, label=m.label)
+        if m.entity not in entities:
+            entities[m.entity] = _entity(kb, m.entity) or Entity(key=m.entity, type=m.type, label=m.label)
     statements = tuple(doc._.kg_statements or [])
     for s in statements:  # owners substituted by the extractor (programme -> country) need a node too
         for key in (s.subject, s.object, s.speaker):
-            if key is not None and key not in entities and key in kb.entities:
-                known = kb.entities[key]
-                entities[key] = Entity(
-                    key=known.key,
-                    type=known.type,
-                    label=known.label,
-                    label_de=known.label_de or None,
-                    label_en=known.label_en or None,
-                    qid=known.qid,
-                    description=known.description,
-                )
+            if key is not None and key not in entities and (known := _entity(kb, key)) is not None:
+                entities[key] = known
     return Extraction(
         article=article,
         entities=tuple(entities.values()),
