@@ -190,3 +190,10 @@ def test_missing_model_names_the_install_command(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="pip install"):
         load_pipeline(config)
+
+
+def test_noun_agent_is_the_bare_object_before_it_not_the_accuser() -> None:
+    got = statements("Die EU hat China Unterstützung für Russland vorgeworfen.")
+    assert ("Q458", "accuses", "Q148", None, "asserted") in got
+    assert ("Q148", "supports", "Q159", "Q458", "asserted") in got
+    assert not any(s == "Q458" and r == "supports" for s, r, *_ in got)

@@ -652,8 +652,13 @@ class RelationExtractor:
                 agents = genitive
             elif patients is None and genitive is not None and agents is not None:
                 patients = genitive
-            if agents is None and patients is not None and subject is not None and subject[0] < at:
-                agents = subject[1]
+            if agents is None and patients is not None:
+                # the nearest actor group before the noun that is in no preposition: the clause
+                # subject ("Südkorea ist ein Unterstützer der Ukraine") or a bare object in front
+                # of it ("Die Nato hat Russland Unterstützung ... vorgeworfen")
+                free_before = [g for i, g in groups if i < at and self._prep_before(toks, i) is None]
+                if free_before:
+                    agents = free_before[-1]
             if agents is None and trig.relation in ("partnerOf", "meets") and subject is not None:
                 agents = subject[1]
             if agents and patients:
