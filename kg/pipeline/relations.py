@@ -296,8 +296,6 @@ class RelationExtractor:
                     if (f.communicative and f.subject == speaker) or f.relation == "holdsRole"
                     else speaker
                 )
-                if claimed in (f.subject, f.object) and not f.communicative:
-                    claimed = speaker if claimed != f.subject else claimed
                 key = (f.subject, f.relation, f.object, claimed, start)
                 if key in statements or f.subject == f.object:
                     continue
