@@ -33,13 +33,13 @@ from kg.errors import InputError
 from kg.metadata import (
     TextMetadata,
     control_char_ratio,
-    find_dateline,
     guess_language,
     normalize_language,
     normalize_text,
     parse_date,
     parse_markdown,
     parse_plain_text,
+    resolve_date,
 )
 from kg.model import Article
 
@@ -353,15 +353,9 @@ def _parse_html(html: str, *, source: str) -> TextMetadata:
         )
 
     warnings: list[str] = []
-    date: str | None = None
     raw_date = getattr(document, "date", None)
-    if isinstance(raw_date, str) and raw_date:
-        try:
-            date = parse_date(raw_date)
-        except ValueError as e:
-            warnings.append(f"page date ignored: {e}")
-    if date is None:
-        date = find_dateline(text)
+    page_date = raw_date if isinstance(raw_date, str) and raw_date else None
+    date = resolve_date((("page", page_date),), text, warnings)
 
     guessed = guess_language(text)
     declared: str | None = None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date as _date
 from typing import Final, Literal
@@ -433,20 +433,27 @@ def parse_markdown(text: str) -> TextMetadata:
     return parsed
 
 
+def resolve_date(candidates: Iterable[tuple[str, str | None]], text: str, warnings: list[str]) -> str | None:
+    """The first candidate date that parses, else the text's dateline.
+
+    `candidates` are (origin, raw value) in order of trust; a value that does
+    not parse adds "<origin> date ignored: ..." to `warnings`.
+    """
+    for origin, raw in candidates:
+        if raw is None:
+            continue
+        try:
+            return parse_date(raw)
+        except ValueError as e:
+            warnings.append(f"{origin} date ignored: {e}")
+    return find_dateline(text)
+
+
 def _parse(text: str, *, fields: Mapping[str, str]) -> TextMetadata:
     warnings: list[str] = []
     header, text = split_header(text)
 
-    date: str | None = None
-    for origin, raw in (("front matter", fields.get("date")), ("header", header)):
-        if raw is None or date is not None:
-            continue
-        try:
-            date = parse_date(raw)
-        except ValueError as e:
-            warnings.append(f"{origin} date ignored: {e}")
-    if date is None:
-        date = find_dateline(text)
+    date = resolve_date((("front matter", fields.get("date")), ("header", header)), text, warnings)
 
     language: str | None = None
     if "language" in fields:
