@@ -31,6 +31,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import simplemma
 from spacy.language import Language
@@ -128,11 +129,12 @@ class LinkedMention:
     text: str
     entity: str
     type: EntityType
-    kind: FormKind | Literal_unknown
+    kind: MentionKind
     label: str
 
 
-Literal_unknown = str  # "unknown": a name recognised without the KB
+#: How the text named the entity: a KB form, or "unknown" for a name recognised without the KB.
+MentionKind = FormKind | Literal["unknown"]
 _Hit = tuple[int, int, list[SurfaceForm]]
 
 
