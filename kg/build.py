@@ -24,7 +24,7 @@ from kg.io import Loaded, read_articles
 from kg.mapping import article_iri, graph_iri, to_graph
 from kg.metadata import normalize_text
 from kg.model import Article
-from kg.settings import EXTRACTOR_VERSION, Settings, get_settings
+from kg.settings import Settings, get_settings
 from kg.store import OxigraphStore, Store, open_store
 from kg.validate import load_shapes, validate
 
@@ -124,9 +124,10 @@ class Builder:
                 warnings=warnings,
                 iri=iri,
             )
-        if not force and self.store.article_state(iri) == (article.content_hash, EXTRACTOR_VERSION):
+        from kg.pipeline import extract, extractor_version
+
+        if not force and self.store.article_state(iri) == (article.content_hash, extractor_version(self.nlp)):
             return ArticleResult(article.name, "skipped", warnings=warnings, iri=iri)
-        from kg.pipeline import extract
 
         try:
             extraction = extract(self.nlp, article)

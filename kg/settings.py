@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,7 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 #: Changes whenever extraction output can change; stored on every statement
 #: and article, and a different version makes `kg build` re-extract.
-EXTRACTOR_VERSION = "newskg-rules-0.1.0"
+EXTRACTOR_VERSION = "newskg-0.2.0"
 
 
 class Settings(BaseSettings):
@@ -30,6 +31,9 @@ class Settings(BaseSettings):
     ontology_dir: Path = REPO_ROOT / "ontology"
     shapes_dir: Path = REPO_ROOT / "shapes"
     pipeline_config: Path = REPO_ROOT / "kg" / "pipeline" / "pipeline.cfg"
+    #: The statistical model the pipeline config's ``${paths.model}`` means when the config leaves it
+    #: null: a folder, or the name of an installed spaCy package (docs/decisions/0009-ner-sources.md).
+    model: str = str(REPO_ROOT / "models" / "de_newskg")
     store: Path = Path("kg-store")
     query_timeout_s: float = 10.0
     max_query_length: int = 100_000
@@ -39,6 +43,14 @@ class Settings(BaseSettings):
     @property
     def kb_dir(self) -> Path:
         return self.data_dir / "kb"
+
+    @property
+    def uvicorn_options(self) -> dict[str, Any]:
+        """How `kg serve` (and the tests' live server) run uvicorn: the h11 HTTP parser, reading
+        request lines and headers of up to ``9 * max_query_length`` bytes plus 64 KiB, so that a GET
+        query over the limit (percent-encoded: up to 9 bytes a character) is read whole and answered
+        414 rather than cut off with a connection reset (uvicorn's own limit is 16 KiB)."""
+        return {"http": "h11", "h11_max_incomplete_event_size": 9 * self.max_query_length + 65_536}
 
 
 @lru_cache(maxsize=1)

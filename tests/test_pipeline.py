@@ -15,7 +15,7 @@ from kg.pipeline.linker import Linker
 from kg.pipeline.sentences import split_sentences
 from kg.settings import REPO_ROOT
 
-CONFIG = REPO_ROOT / "kg" / "pipeline" / "pipeline.cfg"
+CONFIG = REPO_ROOT / "kg" / "pipeline" / "rules.cfg"  # unit tests: no statistical model
 
 
 @lru_cache(maxsize=1)
@@ -177,19 +177,11 @@ def test_evidence_is_the_sentence_at_its_offsets() -> None:
         assert text[s.evidence_start : s.evidence_end] == s.evidence == "Frankreich unterstützt die Ukraine."
 
 
-def test_missing_model_names_the_install_command(tmp_path: Path) -> None:
+def test_missing_model_names_the_install_command() -> None:
     from kg.errors import ConfigError
 
-    config = tmp_path / "p.cfg"
-    config.write_text(
-        CONFIG.read_text().replace(
-            'pipeline = ["kg_sentences", "kg_linker", "kg_relations"]',
-            'pipeline = ["kg_sentences", "ner", "kg_linker", "kg_relations"]',
-        )
-        + '\n[components.ner]\nsource = "de_core_news_not_installed"\n'
-    )
-    with pytest.raises(ConfigError, match="pip install"):
-        load_pipeline(config)
+    with pytest.raises(ConfigError, match="pip install de_core_news_lg"):
+        load_pipeline(REPO_ROOT / "kg" / "pipeline" / "pipeline.cfg", model="de_core_news_not_installed")
 
 
 def test_noun_agent_is_the_bare_object_before_it_not_the_accuser() -> None:
@@ -197,3 +189,78 @@ def test_noun_agent_is_the_bare_object_before_it_not_the_accuser() -> None:
     assert ("Q458", "accuses", "Q148", None, "asserted") in got
     assert ("Q148", "supports", "Q159", "Q458", "asserted") in got
     assert not any(s == "Q458" and r == "supports" for s, r, *_ in got)
+
+
+# -- statistical NER merged into the linker (docs/decisions/0009-ner-sources.md) ---------------------
+
+
+def linked(text: str, recognised: list[tuple[int, int, str]]) -> dict[str, tuple[str, str]]:
+    return {m.text: (m.entity, m.kind) for m in Linker(kb())(text, split_sentences(text), recognised)}
+
+
+def span(text: str, name: str, label: str) -> tuple[int, int, str]:
+    start = text.index(name)
+    return (start, start + len(name), label)
+
+
+def test_recognised_names_the_kb_lacks_become_minted_entities_and_their_surnames_link() -> None:
+    text = "Die Ministerin Yvonne Kaltenbrunner-Hessel traf Vertreter der Firma Sonnwerk. Kaltenbrunner-Hessel lobte Tirschenreuth."
+    got = linked(
+        text,
+        [
+            span(text, "Yvonne Kaltenbrunner-Hessel", "PER"),
+            span(text, "Sonnwerk", "ORG"),
+            span(text, "Tirschenreuth", "LOC"),
+        ],
+    )
+    assert got["Yvonne Kaltenbrunner-Hessel"] == ("person/yvonne-kaltenbrunner-hessel", "unknown")
+    assert got["Kaltenbrunner-Hessel"] == ("person/yvonne-kaltenbrunner-hessel", "unknown")
+    assert got["Sonnwerk"] == ("organization/sonnwerk", "unknown")
+    assert got["Tirschenreuth"] == ("location/tirschenreuth", "unknown")
+
+
+def test_the_kb_wins_where_a_recogniser_overlaps_it() -> None:
+    text = "Bundeskanzler Olaf Scholz reiste nach Kiew."
+    without = linked(text, [])
+    got = linked(text, [span(text, "Bundeskanzler Olaf", "PER"), span(text, "Kiew", "ORG")])
+    assert got == without
+
+
+def test_a_recognised_bare_kb_surname_links_to_the_kb_entity_of_that_type_only() -> None:
+    text = "Trump sagte, er werde nicht nachgeben."
+    assert "Trump" not in linked(text, [])  # the KB rule alone declines a bare common-English surname
+    assert linked(text, [span(text, "Trump", "PER")])["Trump"] == ("Q22686", "surname")
+    assert "Trump" not in linked(text, [span(text, "Trump", "ORG")])
+
+
+def test_misc_lowercase_digits_and_function_words_are_not_entities() -> None:
+    text = "Die Q77 berieten über nordische Interessen und Die Welt berichtete von der Weltmeisterschaft."
+    got = linked(
+        text,
+        [
+            span(text, "Q77", "ORG"),
+            span(text, "nordische", "LOC"),
+            span(text, "Die Welt", "ORG"),
+            span(text, "Weltmeisterschaft", "MISC"),
+        ],
+    )
+    assert not set(got) & {"Q77", "nordische", "Die Welt", "Weltmeisterschaft"}
+
+
+def test_the_first_listed_source_wins_between_recognisers() -> None:
+    import spacy
+    from spacy.tokens import Span
+
+    from kg.pipeline.linker import LinkerComponent
+
+    nlp = spacy.blank("de")
+    component = LinkerComponent(kb(), ("ents", "flair_ner"))
+    doc = nlp("Gestern sprach Erika Brennwald in Wolfsbrunn.")
+    for token in doc:
+        token.is_sent_start = token.i == 0
+    doc.ents = [Span(doc, 2, 4, label="PER"), Span(doc, 5, 6, label="LOC")]
+    doc.spans["flair_ner"] = [Span(doc, 3, 4, label="ORG"), Span(doc, 5, 6, label="ORG")]
+    doc = component(doc)
+    got = {m.text: m.entity for m in doc._.kg_mentions}
+    assert got == {"Erika Brennwald": "person/erika-brennwald", "Wolfsbrunn": "location/wolfsbrunn"}
+    assert [e.text for e in doc.spans["ner"]] == ["Erika Brennwald", "Wolfsbrunn"]

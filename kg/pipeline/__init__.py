@@ -17,34 +17,65 @@ from thinc.api import Config
 from kg.errors import ConfigError
 from kg.kb import KnowledgeBase
 from kg.model import Article, Entity, Extraction, Mention
-from kg.pipeline import relations, sentences  # noqa: F401  (registers the factories)
+from kg.pipeline import features, flair_ner, lemmatizer, relations, sentences  # noqa: F401  (registers the factories)
 from kg.pipeline.linker import LinkerComponent
 from kg.settings import EXTRACTOR_VERSION
 
-__all__ = ["extract", "load_pipeline"]
+__all__ = ["extract", "extractor_version", "load_pipeline"]
 
 
-def load_pipeline(config_path: Path) -> Language:
+def load_pipeline(config_path: Path, model: str | Path | None = None) -> Language:
     """Build the pipeline from a spaCy config file.
 
-    A component ``source``d from a spaCy package that is not installed
-    raises `ConfigError` naming the install command.
+    Components ``source``d from ``${paths.model}`` come from `model`, else
+    from the config's ``paths.model``, else from the project's own model
+    (``Settings.model``, models/de_newskg). A model that is not there raises
+    `ConfigError` naming the install command; nothing is downloaded.
     """
     try:
-        config = Config().from_disk(config_path)
+        config = Config().from_disk(config_path, interpolate=False)
     except FileNotFoundError as e:
         raise ConfigError(
             f"pipeline config {config_path} not found; expected a spaCy .cfg file "
             f"(the default is kg/pipeline/pipeline.cfg, or set KG_PIPELINE_CONFIG)"
         ) from e
+    if model is None and "paths" in config and config["paths"].get("model") is None:
+        from kg.settings import get_settings
+
+        model = get_settings().model
+    if model is not None:
+        config["paths"]["model"] = str(model)
     try:
-        return spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+        nlp = spacy.util.load_model_from_config(config.interpolate(), auto_fill=True, validate=True)
     except OSError as e:
         raise ConfigError(
             f"pipeline config {config_path} names a model that is not installed ({e}). "
-            f"Install it first, e.g. `pip install de_core_news_lg` or `python -m spacy download "
+            f"For the project's own model run `kg train` (it writes models/de_newskg); for a published "
+            f"one install it first, e.g. `pip install de_core_news_lg` or `python -m spacy download "
             f"de_core_news_lg` where the network allows; nothing is downloaded at run time."
         ) from e
+    nlp.meta["kg_model"] = _model_id(str(model)) if model is not None else None
+    return nlp
+
+
+def _model_id(model: str) -> str:
+    """``de_newskg-0.1.0``: the name and version in a model's meta (the argument itself if it has none)."""
+    try:
+        path = Path(model) if Path(model).exists() else spacy.util.get_package_path(model)
+        meta = spacy.util.load_meta(path / "meta.json")
+    except (OSError, ValueError, ModuleNotFoundError):
+        return model
+    return f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}".lstrip("_")
+
+
+def extractor_version(nlp: Language) -> str:
+    """What produced the statements: the project's version plus the statistical model, if any.
+
+    Stored on every statement and article; a different value makes
+    `kg build` extract an article again.
+    """
+    model = nlp.meta.get("kg_model")
+    return f"{EXTRACTOR_VERSION}+{model}" if model else EXTRACTOR_VERSION
 
 
 def _kb(nlp: Language) -> KnowledgeBase:
@@ -92,6 +123,6 @@ def extract(nlp: Language, article: Article) -> Extraction:
         entities=tuple(entities.values()),
         mentions=tuple(Mention(m.entity, m.start, m.end, m.text) for m in linked),
         statements=statements,
-        extractor=EXTRACTOR_VERSION,
+        extractor=extractor_version(nlp),
         sentences=tuple((s.start_char, s.end_char) for s in doc.sents),
     )

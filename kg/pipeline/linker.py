@@ -21,8 +21,9 @@ in docs/decisions/0007-linking.md; in short:
   title) followed by capitalised words, and later surname-only mentions in
   the article link to them.
 
-Statistical NER (issue 3) adds spans to this; the KB stays the authority for
-identity.
+Statistical NER (spaCy's ``ner``, the flair backend) adds the names the KB
+does not know; the KB stays the authority for extent and identity
+(docs/decisions/0009-ner-sources.md).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from kg.mapping import entity_key
 from kg.model import EntityType
 
 _UNIT = re.compile(r"\w+")
+_NAME_UNIT = re.compile(r"\w+(?:-\w+)*")  # a surname may be hyphenated: Kaltenbrunner-Hessel
 _CAPITALISED = re.compile(r"[A-ZÄÖÜ][\w'’-]*[a-zäöüßéèáíóúç]\w*(?:-\w+)*$")
 _MAX_UNITS = 7
 _TYPE_ORDER: dict[EntityType, int] = {"Country": 0, "Organization": 1, "Person": 2, "Location": 3, "Other": 4}
@@ -136,6 +138,24 @@ class LinkedMention:
 #: How the text named the entity: a KB form, or "unknown" for a name recognised without the KB.
 MentionKind = FormKind | Literal["unknown"]
 _Hit = tuple[int, int, list[SurfaceForm]]
+#: A span from a statistical recogniser: (start char, end char, label such as PER).
+Recognised = tuple[int, int, str]
+#: Recogniser labels (spaCy, flair, OntoNotes-style) onto PER / ORG / LOC.
+_NER_LABELS = {"PER": "PER", "PERSON": "PER", "ORG": "ORG", "LOC": "LOC", "GPE": "LOC"}
+#: The type a new (KB-less) entity recognised with that label gets.
+_NEW_TYPES: dict[str, EntityType] = {"PER": "Person", "ORG": "Organization", "LOC": "Location"}
+
+
+def _plausible_name(surface: str) -> bool:
+    """A name a recogniser may add: starts upper-case, has a letter, no digits, not a function word."""
+    words = surface.split()
+    return (
+        len(surface) >= 2
+        and surface[:1].isupper()
+        and not any(ch.isdigit() for ch in surface)
+        and words[0] not in _NOT_NAMES
+        and len(words) <= 6
+    )
 
 
 def _units(text: str) -> list[re.Match[str]]:
@@ -173,7 +193,16 @@ class Linker:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
 
-    def __call__(self, text: str, sentences: Sequence[tuple[int, int]]) -> list[LinkedMention]:
+    def __call__(
+        self,
+        text: str,
+        sentences: Sequence[tuple[int, int]],
+        recognised: Sequence[Recognised] = (),
+    ) -> list[LinkedMention]:
+        """The mentions in `text`: the KB's first, then `recognised` spans (statistical NER) in order.
+
+        The merge policy is docs/decisions/0009-ner-sources.md.
+        """
         raw = self._gazetteer(text)
         named = {c.entity for _, _, cands in raw for c in cands if c.kind in ("label", "alias")}
         mentions: list[LinkedMention] = []
@@ -181,8 +210,51 @@ class Linker:
             chosen = self._choose(text, start, end, cands, named, sentences, raw)
             if chosen is not None:
                 mentions.append(chosen)
+        mentions = self._recognised(text, mentions, raw, recognised)
         mentions = self._unknown_people(text, mentions)
         return sorted(mentions, key=lambda m: m.start)
+
+    def _recognised(
+        self, text: str, mentions: list[LinkedMention], raw: list[_Hit], recognised: Sequence[Recognised]
+    ) -> list[LinkedMention]:
+        """Add statistical NER spans where the KB found nothing (policy 0009).
+
+        - A span overlapping a KB mention, or a span already taken from an
+          earlier source, is dropped: the KB decides extent and identity.
+        - A span whose text is a KB form the KB rules declined (a bare
+          surname such as ``Trump``) links to the KB entity of the same type,
+          the recogniser being the evidence the rule waited for; otherwise it
+          is dropped, never minted as a second entity with a KB name.
+        - Otherwise PER, ORG and LOC spans become entities without a
+          Wikidata id (minted keys, as for unknown people); other labels
+          (MISC) and implausible names (lower-case, digits, function words)
+          are dropped.
+        """
+        out = list(mentions)
+        taken = [(m.start, m.end) for m in out]
+        for start, end, raw_label in recognised:
+            label = _NER_LABELS.get(raw_label)
+            if label is None or not all(end <= s or start >= e for s, e in taken):
+                continue
+            surface = text[start:end].strip()
+            if surface != text[start:end] or not _plausible_name(surface):
+                continue
+            kb_hit = next((cs for s, e, cs in raw if s == start and e == end), None)
+            if kb_hit is not None:
+                same = [c for c in kb_hit if _SPACY_LABELS[self.kb.entities[c.entity].type] == label]
+                if not same:
+                    continue
+                entity = self.kb.entities[same[0].entity]
+                out.append(
+                    LinkedMention(start, end, surface, entity.key, entity.type, same[0].kind, entity.label)
+                )
+            else:
+                type_ = _NEW_TYPES[label]
+                out.append(
+                    LinkedMention(start, end, surface, entity_key(type_, surface), type_, "unknown", surface)
+                )
+            taken.append((start, end))
+        return out
 
     def _gazetteer(self, text: str) -> list[_Hit]:
         units = _units(text)
@@ -270,7 +342,11 @@ class Linker:
 
         tokens = list(re.finditer(r"\S+", text))
         out = list(mentions)
-        surnames: dict[str, LinkedMention] = {}
+        surnames: dict[str, LinkedMention] = {
+            m.text.split()[-1]: m
+            for m in mentions
+            if m.kind == "unknown" and m.type == "Person" and " " in m.text
+        }
         i = 0
         while i < len(tokens):
             first = tokens[i].group().strip(',.;:!?»«"“”„()')
@@ -309,7 +385,7 @@ class Linker:
                     continue
             i += 1
         if surnames:
-            for match in _UNIT.finditer(text):
+            for match in _NAME_UNIT.finditer(text):
                 word = match.group()
                 for surface in (word, word[:-1] if word.endswith("s") else None):
                     if surface in surnames and free(match.start(), match.end()):
@@ -336,23 +412,43 @@ _SPACY_LABELS: dict[EntityType, str] = {
 }
 
 
-@Language.factory("kg_linker", default_config={"kb_dir": None})
-def make_linker(nlp: Language, name: str, kb_dir: str | None) -> LinkerComponent:
+#: Where recognisers leave their spans: ``ents`` is doc.ents (spaCy's ner), others are doc.spans keys.
+DEFAULT_NER_SOURCES = ("ents", "flair_ner")
+
+
+@Language.factory("kg_linker", default_config={"kb_dir": None, "ner_sources": list(DEFAULT_NER_SOURCES)})
+def make_linker(nlp: Language, name: str, kb_dir: str | None, ner_sources: list[str]) -> LinkerComponent:
     from kg.settings import get_settings
 
-    return LinkerComponent(load_kb(Path(kb_dir) if kb_dir else get_settings().kb_dir))
+    return LinkerComponent(load_kb(Path(kb_dir) if kb_dir else get_settings().kb_dir), tuple(ner_sources))
 
 
 class LinkerComponent:
-    """Sets ``doc._.kg_mentions`` (character-level) and ``doc.ents`` (where token-aligned)."""
+    """Sets ``doc._.kg_mentions`` (character-level) and ``doc.ents`` (where token-aligned).
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    Spans of statistical recognisers are read from `ner_sources` in order
+    (absent ones are skipped); spaCy's own predictions stay available in
+    ``doc.spans["ner"]`` after doc.ents is replaced by the linked mentions.
+    """
+
+    def __init__(self, kb: KnowledgeBase, ner_sources: tuple[str, ...] = DEFAULT_NER_SOURCES) -> None:
         self.kb = kb
         self.linker = Linker(kb)
+        self.ner_sources = ner_sources
+
+    def _recognised(self, doc: Doc) -> list[Recognised]:
+        out: list[Recognised] = []
+        for source in self.ner_sources:
+            spans: Sequence[Span] = doc.ents if source == "ents" else doc.spans.get(source, [])
+            out.extend((span.start_char, span.end_char, span.label_) for span in spans)
+        return out
 
     def __call__(self, doc: Doc) -> Doc:
         sentences = [(s.start_char, s.end_char) for s in doc.sents]
-        mentions = self.linker(doc.text, sentences)
+        recognised = self._recognised(doc)
+        if doc.ents:
+            doc.spans["ner"] = list(doc.ents)
+        mentions = self.linker(doc.text, sentences, recognised)
         doc._.kg_mentions = mentions
         spans: list[Span] = []
         last_end = -1
