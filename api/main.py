@@ -14,8 +14,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handler
-from api.routes import router
+from api.routes import entities, ingest, router, web
 from api.settings import ApiSettings, get_api_settings
+from kg.errors import StoreError
 from kg.settings import Settings, get_settings
 from kg.store import Store, open_store
 
@@ -33,6 +34,8 @@ def create_app(
     shutdown: the service never writes, a read-only open lets the query
     workers (killable at the timeout) open the same folder, and several
     server processes can share it (docs/decisions/0003-sparql-service.md).
+    With a write token (``KG_API_WRITE_TOKEN``) it opens the store writable
+    instead, as its only writer (docs/decisions/0012-endpoint-protocol.md).
     """
     settings = settings if settings is not None else get_settings()
     api_settings = api_settings if api_settings is not None else get_api_settings()
@@ -42,7 +45,13 @@ def create_app(
         if store is not None:
             yield
             return
-        opened = open_store(settings.store, read_only=True, query_workers=api_settings.query_workers)
+        # Read-only unless writes are enabled (a write token); then this process is the store's one
+        # writer and its query workers reopen after each write (docs/decisions/0012-endpoint-protocol.md).
+        token = api_settings.write_token
+        writable = token is not None and bool(token.get_secret_value())
+        if writable and not settings.store.is_dir():
+            raise StoreError(f"no store at {settings.store}: build one with `kg build` first")
+        opened = open_store(settings.store, read_only=not writable, query_workers=api_settings.query_workers)
         app.state.store = opened
         try:
             yield
@@ -52,7 +61,7 @@ def create_app(
 
     app = FastAPI(
         title="newskg SPARQL endpoint",
-        summary="Read-only SPARQL 1.1 over the news knowledge graph",
+        summary="SPARQL 1.1 over the news knowledge graph (writes only with a token)",
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -61,9 +70,13 @@ def create_app(
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(api_settings.cors_origins),
-        allow_methods=["GET", "POST"],
+        allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE"],
         allow_headers=["*"],
     )
     install_error_handler(app)
     app.include_router(router)
+    app.include_router(entities.router)
+    app.include_router(ingest.router)
+    app.include_router(web.router)
+    web.mount_static(app)
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kg.settings import Settings, get_settings
@@ -27,6 +27,8 @@ class ApiSettings(BaseSettings):
     cors_origins: tuple[str, ...] = ("*",)
     #: Worker processes that run queries on the read-only store and are killed at the timeout.
     query_workers: int = Field(default=2, ge=1, le=64)
+    #: Bearer token that writes (POST /api/articles) must carry (``KG_API_WRITE_TOKEN``); None: no writes.
+    write_token: SecretStr | None = None
 
 
 @lru_cache(maxsize=1)

@@ -7,9 +7,12 @@
     ├── ConfigError              a setting, pipeline config or model is wrong or missing
     ├── ValidationFailed         a graph does not conform to the SHACL shapes
     ├── StoreError               the triple store cannot be opened, read or written
+    ├── ExportError              an export was asked for in an unknown format or with a bad filter
+    ├── PushError                an external triple store refused or did not answer `kg push`
     └── QueryError               a SPARQL query is malformed, refused or too slow
         ├── QueryRefused         it asks for something this service does not do (SERVICE, LOAD, updates)
-        └── QueryTimeout         it ran longer than the limit and was stopped
+        ├── QueryTimeout         it ran longer than the limit and was stopped
+        └── ResultTooLarge       its answer has more rows or triples than the limit (KG_MAX_RESULTS)
 
 Messages say what was received, what was expected and what to do next.
 Batch operations turn these into error values in their report instead of
@@ -50,6 +53,24 @@ class StoreError(KGError):
     """The triple store cannot be opened, read or written."""
 
 
+class PushError(KGError):
+    """An external triple store refused a push or could not be reached (`kg.push`).
+
+    Carries the endpoint, the HTTP status (None when no answer came) and the
+    start of the store's response body.
+    """
+
+    def __init__(self, message: str, *, endpoint: str, status: int | None = None, body: str = "") -> None:
+        self.endpoint = endpoint
+        self.status = status
+        self.body = body
+        super().__init__(message)
+
+
+class ExportError(KGError):
+    """An export was asked for in an unknown format or with a bad filter value (kg.projection)."""
+
+
 class QueryError(KGError):
     """A SPARQL query is malformed, refused or too slow."""
 
@@ -60,3 +81,7 @@ class QueryRefused(QueryError):
 
 class QueryTimeout(QueryError):
     """The query ran longer than the limit and was stopped."""
+
+
+class ResultTooLarge(QueryError):
+    """The answer has more rows (SELECT) or triples (CONSTRUCT, DESCRIBE) than the limit; it was stopped."""

@@ -7,11 +7,19 @@ named graph per article, and a default graph that is the materialised set
 union of all article graphs, kept up to date in the same transaction as the
 article graph (docs/decisions/0002-store-default-graph.md).
 
-Queries are read-only: SPARQL updates are refused (the store is written only
-through `replace_article` and `remove_article`), and so is ``SERVICE``, which
-would make the store fetch from the network. A query result is materialised
-once and can then be written in any format that fits its kind
-(docs/decisions/0003-sparql-service.md for the timeout and its limits).
+`query` runs queries only: updates are refused there, and so is ``SERVICE``,
+which would make the store fetch from the network. A query result is
+materialised once and can then be written in any format that fits its kind
+(docs/decisions/0003-sparql-service.md for the timeout and its limits; a
+maximum number of results is counted while the answer is written).
+
+The store is written by `replace_article` and `remove_article` (the
+builder), and, for the service with writes enabled, by `update` (SPARQL
+Update on named graphs; LOAD, SERVICE and writes to the default graph are
+refused, see `kg.sparql_update`) and `put_graph` / `post_graph` /
+`delete_graph` (Graph Store Protocol). Each write is one transaction that
+also brings the union up to date; query workers of a writable store read a
+snapshot taken after each write (docs/decisions/0012-endpoint-protocol.md).
 """
 
 from __future__ import annotations
@@ -22,9 +30,10 @@ import json
 import multiprocessing
 import queue
 import re
+import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -33,7 +42,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol, get_args
 
 import pyoxigraph as ox
 
-from kg.errors import QueryError, QueryRefused, QueryTimeout, StoreError
+from kg.errors import QueryError, QueryRefused, QueryTimeout, ResultTooLarge, StoreError
+from kg.sparql_update import plan_update
 from kg.vocab import KG_IRI, PREFIXES
 
 if TYPE_CHECKING:
@@ -47,8 +57,8 @@ QueryKind = Literal["select", "ask", "construct", "describe"]
 #: Formats for SELECT and ASK results (SPARQL 1.1 Query Results JSON, XML, CSV, TSV), default first.
 SolutionFormat = Literal["json", "xml", "csv", "tsv"]
 SOLUTION_FORMATS: tuple[SolutionFormat, ...] = get_args(SolutionFormat)
-#: Formats for CONSTRUCT and DESCRIBE results, default first.
-GraphFormat = Literal["turtle", "ntriples", "jsonld", "rdfxml"]
+#: Formats for CONSTRUCT and DESCRIBE results, default first (TriG and N-Quads hold them as a default graph).
+GraphFormat = Literal["turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads"]
 GRAPH_FORMATS: tuple[GraphFormat, ...] = get_args(GraphFormat)
 ResultFormat = SolutionFormat | GraphFormat
 
@@ -62,6 +72,8 @@ MEDIA_TYPES: dict[str, str] = {
     "ntriples": "application/n-triples",
     "jsonld": "application/ld+json",
     "rdfxml": "application/rdf+xml",
+    "trig": "application/trig",
+    "nquads": "application/n-quads",
 }
 
 _SOLUTION_OX: dict[str, ox.QueryResultsFormat] = {
@@ -75,16 +87,21 @@ _GRAPH_OX: dict[str, ox.RdfFormat] = {
     "ntriples": ox.RdfFormat.N_TRIPLES,
     "jsonld": ox.RdfFormat.JSON_LD,
     "rdfxml": ox.RdfFormat.RDF_XML,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
 }
 
-#: `export` formats: the named graphs (the source of truth) or the default (union) graph.
-ExportFormat = Literal["trig", "nquads", "turtle", "ntriples"]
+#: `export` formats: the named graphs (the source of truth: trig, nquads, jsonld) or the default
+#: (union) graph (turtle, ntriples, rdfxml; RDF/XML cannot hold named graphs).
+ExportFormat = Literal["trig", "nquads", "jsonld", "turtle", "ntriples", "rdfxml"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
 _EXPORT_OX: dict[str, ox.RdfFormat] = {
     "trig": ox.RdfFormat.TRIG,
     "nquads": ox.RdfFormat.N_QUADS,
+    "jsonld": ox.RdfFormat.JSON_LD,
     "turtle": ox.RdfFormat.TURTLE,
     "ntriples": ox.RdfFormat.N_TRIPLES,
+    "rdfxml": ox.RdfFormat.RDF_XML,
 }
 
 _CONTENT_HASH = ox.NamedNode(KG_IRI + "contentHash")
@@ -171,6 +188,16 @@ class QueryResult:
             yield quad.triple
 
 
+def serialize_triples(
+    triples: Iterable[ox.Triple], fmt: str, *, prefixes: dict[str, str] | None = None
+) -> bytes:
+    """Triples in one of `GRAPH_FORMATS` (TriG and N-Quads: as the default graph), with `prefixes`
+    (default: `kg.vocab.PREFIXES`) where the format has them."""
+    if fmt not in _GRAPH_OX:
+        raise StoreError(f"unknown graph format {fmt!r}; use one of {', '.join(GRAPH_FORMATS)}")
+    return _bytes(ox.serialize(triples, format=_GRAPH_OX[fmt], prefixes=prefixes or PREFIXES))
+
+
 def _plain(term: Term | None) -> str | None:
     if term is None:
         return None
@@ -213,6 +240,8 @@ class Store(Protocol):
         timeout_s: float | None = None,
         default_graph: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
+        max_results: int | None = None,
     ) -> QueryResult: ...
 
     def select(
@@ -225,6 +254,25 @@ class Store(Protocol):
     ) -> list[dict[str, str | None]]: ...
 
     def select_df(self, sparql: str) -> pd.DataFrame: ...
+
+    def update(
+        self,
+        sparql: str,
+        *,
+        base_iri: str | None = None,
+        using_graphs: Sequence[str] = (),
+        using_named_graphs: Sequence[str] = (),
+    ) -> None: ...
+
+    def graph_exists(self, graph_iri: str) -> bool: ...
+
+    def put_graph(self, graph_iri: str, triples: Iterable[ox.Triple]) -> bool: ...
+
+    def post_graph(self, graph_iri: str, triples: Iterable[ox.Triple]) -> bool: ...
+
+    def delete_graph(self, graph_iri: str) -> bool: ...
+
+    def dump_graph(self, graph_iri: str | None, fmt: str, out: BinaryIO) -> None: ...
 
     def export(self, fmt: str, out: BinaryIO) -> None: ...
 
@@ -347,19 +395,41 @@ def check_query(sparql: str) -> QueryKind | None:
 
 
 class _DeadlineWriter(io.BytesIO):
-    """A byte buffer that stops a serialisation once the deadline has passed.
+    """A byte buffer that stops a serialisation once the deadline has passed or it has too many lines.
 
     pyoxigraph evaluates lazily while it writes results (in 8 KiB chunks),
-    so raising here stops the evaluation between two chunks.
+    so raising here stops the evaluation between two chunks. Lines count
+    results: one per row in TSV (after the header), one per triple in
+    N-Triples (both escape newlines inside literals).
     """
 
-    def __init__(self, deadline: float | None, limit_s: float | None) -> None:
+    def __init__(
+        self,
+        deadline: float | None,
+        limit_s: float | None,
+        *,
+        max_results: int | None = None,
+        what: str = "results",
+        header_lines: int = 0,
+    ) -> None:
         super().__init__()
         self.deadline = deadline
         self.limit_s = limit_s
+        self.max_lines = max_results + header_lines if max_results is not None else None
+        self.max_results = max_results
+        self.what = what
+        self.lines = 0
 
     def write(self, buffer: Any, /) -> int:
         _check_deadline(self.deadline, self.limit_s)
+        if self.max_lines is not None:
+            self.lines += bytes(buffer).count(b"\n")
+            if self.lines > self.max_lines:
+                raise ResultTooLarge(
+                    f"the query has more than {self.max_results} {self.what}, the most this endpoint "
+                    "sends (KG_MAX_RESULTS); page through them with ORDER BY, LIMIT and OFFSET, or "
+                    "aggregate (COUNT, GROUP BY)"
+                )
         return super().write(buffer)
 
 
@@ -387,6 +457,17 @@ def _graph_names(iris: list[str] | None, what: str) -> list[ox.NamedNode] | None
     return names
 
 
+def syntax_error_message(error: SyntaxError, text: str) -> str:
+    """pyoxigraph's parser message ("error at LINE:COLUMN: expected ...") with the line it points at."""
+    message = str(error)
+    match = re.match(r"error at (\d+):(\d+)", message)
+    lines = text.splitlines()
+    if match and 0 < int(match.group(1)) <= len(lines):
+        line = lines[int(match.group(1)) - 1].strip()
+        message += f" (line {match.group(1)}: {line[:200]!r})"
+    return message
+
+
 def _evaluate(
     store: ox.Store,
     sparql: str,
@@ -396,30 +477,45 @@ def _evaluate(
     named_graphs: list[str] | None,
     deadline: float | None,
     limit_s: float | None,
+    base_iri: str | None = None,
+    max_results: int | None = None,
 ) -> QueryResult:
-    """Run one query and write its answer into a `QueryResult` payload, checking the deadline."""
+    """Run one query and write its answer into a `QueryResult` payload, checking the deadline and
+    the number of results (rows, or triples) as they are written."""
     default_names = _graph_names(default_graph, "default-graph-uri")
     named_names = _graph_names(named_graphs, "named-graph-uri")
     try:
         results = store.query(
             sparql,
+            base_iri=base_iri,
             prefixes=PREFIXES,
             default_graph=list(default_names) if default_names is not None else None,
             named_graphs=list(named_names) if named_names is not None else None,
         )
     except SyntaxError as e:
-        raise QueryError(f"the query is not valid SPARQL: {e}") from e
+        raise QueryError(f"the query is not valid SPARQL: {syntax_error_message(e, sparql)}") from e
     except (OSError, RuntimeError) as e:
         raise StoreError(f"the store could not evaluate the query: {e}") from e
-    sink = _DeadlineWriter(deadline, limit_s)
     try:
         _check_deadline(deadline, limit_s)
         if isinstance(results, ox.QueryTriples):
             kind: QueryKind = "describe" if form == "describe" else "construct"
+            sink = _DeadlineWriter(deadline, limit_s, max_results=max_results, what="triples")
             results.serialize(sink, ox.RdfFormat.N_TRIPLES)
+            payload = sink.getvalue()
+        elif isinstance(results, ox.QuerySolutions) and max_results is not None:
+            # Written as TSV, one line per row, to count the rows as they come; then as SPARQL JSON
+            # (TSV keeps every term as it is; the second pass costs about a third more).
+            kind = "select"
+            sink = _DeadlineWriter(deadline, limit_s, max_results=max_results, what="rows", header_lines=1)
+            results.serialize(sink, ox.QueryResultsFormat.TSV)
+            tsv = ox.parse_query_results(sink.getvalue(), ox.QueryResultsFormat.TSV)
+            payload = _bytes(tsv.serialize(format=ox.QueryResultsFormat.JSON))
         else:
             kind = "select" if isinstance(results, ox.QuerySolutions) else "ask"
+            sink = _DeadlineWriter(deadline, limit_s)
             results.serialize(sink, ox.QueryResultsFormat.JSON)
+            payload = sink.getvalue()
     except (OSError, RuntimeError) as e:
         raise StoreError(f"the store failed while evaluating the query: {e}") from e
     finally:
@@ -427,15 +523,21 @@ def _evaluate(
         # kept this frame's locals alive would drop them wherever the exception ends up.
         del results
     _check_deadline(deadline, limit_s)
-    return QueryResult(kind=kind, payload=sink.getvalue())
+    return QueryResult(kind=kind, payload=payload)
 
 
 # --------------------------------------------------------------------------- worker processes
 
 
 def _worker_main(path: str, conn: Connection) -> None:
-    """Entry point of a query worker: open the store read-only and answer requests until told to stop."""
-    store = ox.Store.read_only(path)
+    """Entry point of a query worker: open the store read-only and answer requests until told to stop.
+
+    Each request names the folder to read: the store at `path` itself, or
+    (when the service writes) the snapshot of the latest write; the worker
+    opens it when it differs from the one it has open
+    (docs/decisions/0012-endpoint-protocol.md).
+    """
+    store: ox.Store | None = None
     while True:
         try:
             request = conn.recv()
@@ -443,8 +545,12 @@ def _worker_main(path: str, conn: Connection) -> None:
             return
         if request is None:
             return
-        sparql, form, default_graph, named_graphs = request
+        folder, sparql, form, default_graph, named_graphs, base_iri, max_results = request
         try:
+            if store is None or folder != path:
+                store = None
+                store = ox.Store.read_only(folder)
+                path = folder
             result = _evaluate(
                 store,
                 sparql,
@@ -453,6 +559,8 @@ def _worker_main(path: str, conn: Connection) -> None:
                 named_graphs=named_graphs,
                 deadline=None,
                 limit_s=None,
+                base_iri=base_iri,
+                max_results=max_results,
             )
             conn.send(("ok", result.kind, result.payload))
         except QueryError as e:
@@ -522,11 +630,15 @@ class _WorkerPool:
         default_graph: list[str] | None,
         named_graphs: list[str] | None,
         timeout_s: float,
+        folder: Path | None = None,
+        base_iri: str | None = None,
+        max_results: int | None = None,
+        deadline: float | None = None,
     ) -> QueryResult:
         if self._closed:
             raise StoreError("the store is closed; open it again with kg.store.open_store")
-        deadline = time.monotonic() + timeout_s
-        if not self._slots.acquire(timeout=timeout_s):
+        deadline = deadline if deadline is not None else time.monotonic() + timeout_s
+        if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise QueryTimeout(
                 f"no query worker became free within the limit of {timeout_s:g} s; the server is busy, "
                 "try again later"
@@ -537,7 +649,8 @@ class _WorkerPool:
             except queue.Empty:
                 worker = self._start()
             try:
-                worker.conn.send((sparql, form, default_graph, named_graphs))
+                request = (str(folder or self._path), sparql, form, default_graph, named_graphs)
+                worker.conn.send((*request, base_iri, max_results))
                 ready = worker.conn.poll(max(0.0, deadline - time.monotonic()))
                 answer = worker.conn.recv() if ready else None
             except (EOFError, OSError) as e:
@@ -555,7 +668,12 @@ class _WorkerPool:
         if status == "ok":
             return QueryResult(kind=first, payload=second)
         if status == "query":
-            error = {"QueryRefused": QueryRefused, "QueryTimeout": QueryTimeout}.get(first, QueryError)
+            errors: dict[str, type[QueryError]] = {
+                "QueryRefused": QueryRefused,
+                "QueryTimeout": QueryTimeout,
+                "ResultTooLarge": ResultTooLarge,
+            }
+            error = errors.get(first, QueryError)
             raise error(second)
         raise StoreError(f"the query worker failed: {first}: {second}")
 
@@ -620,6 +738,11 @@ def _remove_update(graph: str) -> str:
     )
 
 
+def _ntriples(triples: Iterable[ox.Triple]) -> str:
+    """Triples in N-Triples syntax, one per line (valid inside SPARQL INSERT DATA)."""
+    return "\n".join(f"{triple} ." for triple in triples)
+
+
 def _replace_update(graph: str, triples: str) -> str:
     """One SPARQL update request that replaces an article graph and keeps the union in step.
 
@@ -639,6 +762,106 @@ def _named_node(iri: str, what: str) -> ox.NamedNode:
         raise StoreError(f"{what} {iri!r} is not an IRI ({e}); IRIs are minted by kg.mapping") from e
 
 
+#: Custom functions that hand the union maintenance the triples the touched graphs held before an
+#: update, by index, blank nodes included (SPARQL text cannot name an existing blank node).
+_OLD_TRIPLE = {part: ox.NamedNode(f"urn:x-newskg:old-triple:{part}") for part in ("s", "p", "o")}
+#: Above this many old triples, the union maintenance scans the whole default graph instead.
+_MAX_OLD_TRIPLES = 200_000
+_FULL_REMOVAL = "DELETE { ?s ?p ?o } WHERE { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } }"
+_FULL_ADDITION = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } FILTER NOT EXISTS { ?s ?p ?o } }"
+
+
+def _union_maintenance(
+    touched: frozenset[str] | None, old: list[ox.Triple] | None
+) -> tuple[list[str], dict[ox.NamedNode, Any]]:
+    """The operations that make the default graph the union again after the named graphs `touched`
+    changed (None: any of them), and the custom functions they call.
+
+    Removal: each triple a touched graph held before (`old`; None: every triple of the default
+    graph) leaves the default graph unless some named graph still states it. Addition: each triple
+    of a touched graph (None: of every graph) that the default graph lacks.
+    """
+    operations: list[str] = []
+    functions: dict[ox.NamedNode, Any] = {}
+    if old is None:
+        operations.append(_FULL_REMOVAL)
+    elif old:
+        indexes = " ".join(map(str, range(len(old))))
+        operations.append(
+            f"DELETE {{ ?s ?p ?o }} WHERE {{ VALUES ?i {{ {indexes} }} "
+            f"BIND({_OLD_TRIPLE['s']}(?i) AS ?s) BIND({_OLD_TRIPLE['p']}(?i) AS ?p) "
+            f"BIND({_OLD_TRIPLE['o']}(?i) AS ?o) FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}"
+        )
+        functions = {
+            _OLD_TRIPLE["s"]: lambda i: old[int(i.value)].subject,
+            _OLD_TRIPLE["p"]: lambda i: old[int(i.value)].predicate,
+            _OLD_TRIPLE["o"]: lambda i: old[int(i.value)].object,
+        }
+    if touched is None:
+        operations.append(_FULL_ADDITION)
+    else:
+        operations.extend(
+            f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {ox.NamedNode(g)} {{ ?s ?p ?o }} "
+            "FILTER NOT EXISTS { ?s ?p ?o } }"
+            for g in sorted(touched)
+        )
+    return operations, functions
+
+
+def _check_update_syntax(sparql: str, base_iri: str | None) -> None:
+    """Raise `QueryError` quoting pyoxigraph's parser if `sparql` is not a valid update.
+
+    Runs it on an empty in-memory store (after LOAD and SERVICE were refused,
+    so nothing is fetched): the way to call pyoxigraph's parser alone.
+    """
+    try:
+        ox.Store().update(sparql, base_iri=base_iri, prefixes=PREFIXES)
+    except SyntaxError as e:
+        raise QueryError(f"the update is not valid SPARQL: {syntax_error_message(e, sparql)}") from e
+    except (OSError, RuntimeError, ValueError):
+        pass
+
+
+class _ReadWriteLock:
+    """Any number of readers or one writer; a writer that waits keeps new readers out."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    def acquire_read(self, timeout: float) -> bool:
+        with self._condition:
+            if not self._condition.wait_for(
+                lambda: not self._writing and not self._writers_waiting, timeout=max(0.0, timeout)
+            ):
+                return False
+            self._readers += 1
+            return True
+
+    def release_read(self) -> None:
+        with self._condition:
+            self._readers -= 1
+            self._condition.notify_all()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._condition:
+            self._writers_waiting += 1
+            try:
+                self._condition.wait_for(lambda: not self._writing and not self._readers)
+            finally:
+                self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._writing = False
+                self._condition.notify_all()
+
+
 class OxigraphStore:
     """`Store` over pyoxigraph: persistent in a folder (RocksDB) or in memory.
 
@@ -650,11 +873,18 @@ class OxigraphStore:
         self._ox: ox.Store | None = store
         self.path = path
         self.read_only = read_only
-        self._pool = (
-            _WorkerPool(path, size=query_workers)
-            if path is not None and read_only and query_workers
-            else None
-        )
+        self._pool = _WorkerPool(path, size=query_workers) if path is not None and query_workers else None
+        # With workers on a writable store, the workers read snapshots (RocksDB checkpoints, hard
+        # links), one per write, never the store this process writes and compacts; writes and worker
+        # queries exclude each other (docs/decisions/0012-endpoint-protocol.md).
+        self._lock = _ReadWriteLock()
+        self._generation = 0
+        self._snapshots: Path | None = None
+        if self._pool is not None and path is not None and not read_only:
+            self._snapshots = path.parent / f".{path.name}.snapshots"
+            shutil.rmtree(self._snapshots, ignore_errors=True)  # left by a process that was killed
+            self._snapshots.mkdir()
+            self._snapshot()
 
     # ---- lifecycle
 
@@ -670,7 +900,26 @@ class OxigraphStore:
         """Stop the query workers and release the store (RocksDB closes when pyoxigraph drops it)."""
         if self._pool is not None:
             self._pool.close()
+        if self._snapshots is not None:
+            shutil.rmtree(self._snapshots, ignore_errors=True)
         self._ox = None
+
+    def _snapshot(self) -> None:
+        """A checkpoint of the store as it is now, for the query workers; older ones are removed.
+
+        Called at open and after each write, while no worker query runs (the
+        write lock): idle workers open the new one before their next query.
+        """
+        if self._snapshots is None:
+            return
+        folder = self._snapshots / f"{self._generation:08d}"
+        try:
+            self._store.backup(folder)
+        except OSError as e:
+            raise StoreError(f"could not snapshot the store into {folder} for the query workers: {e}") from e
+        for old in self._snapshots.iterdir():
+            if old != folder:
+                shutil.rmtree(old, ignore_errors=True)
 
     @property
     def _store(self) -> ox.Store:
@@ -685,13 +934,125 @@ class OxigraphStore:
 
     # ---- writing
 
-    def _write(self, update: str, what: str) -> None:
+    @contextlib.contextmanager
+    def _writing(self, what: str) -> Iterator[ox.Store]:
+        """Exclusive access for one write: worker queries wait; afterwards they read a new snapshot."""
         if self.read_only:
             raise StoreError(f"cannot {what}: the store at {self.path} is open read-only")
+        store = self._store
+        with self._lock.writing():
+            try:
+                yield store
+            finally:
+                self._generation += 1
+                self._snapshot()
+
+    def _write(self, update: str, what: str) -> None:
+        with self._writing(what) as store:
+            try:
+                store.update(update)
+            except (SyntaxError, OSError, RuntimeError) as e:
+                raise StoreError(f"could not {what}: {e}; the store is unchanged") from e
+
+    def update(
+        self,
+        sparql: str,
+        *,
+        base_iri: str | None = None,
+        using_graphs: Sequence[str] = (),
+        using_named_graphs: Sequence[str] = (),
+    ) -> None:
+        """Run a SPARQL 1.1 Update on the named graphs; the default graph follows in the same transaction.
+
+        The default graph is the union of the named graphs (docs/decisions/0002),
+        so writing it directly is refused, as are LOAD and SERVICE (`QueryRefused`;
+        see `kg.sparql_update`). After the request's own operations, the same
+        transaction removes from the default graph the triples the touched
+        graphs held before and no named graph states any more, and adds the
+        touched graphs' triples; when the touched graphs depend on the data
+        (``GRAPH ?g`` templates, ``DROP ALL``) it compares the whole store,
+        which costs a pass over it. Within one request, operations that read
+        the default graph see it as it was when the request started.
+        `using_graphs` / `using_named_graphs` are the protocol's
+        ``using-graph-uri`` / ``using-named-graph-uri``. Raises `QueryError`
+        quoting the parser for a malformed update.
+        """
         try:
-            self._store.update(update)
+            plan = plan_update(
+                sparql, base_iri=base_iri, using_graphs=using_graphs, using_named_graphs=using_named_graphs
+            )
+        except QueryRefused:
+            raise
+        except QueryError:
+            _check_update_syntax(sparql, base_iri)  # pyoxigraph's message, if it is a syntax error
+            raise
+        if not plan.operations:
+            _check_update_syntax(sparql, base_iri)
+            return
+        with self._writing("run the update") as store:
+            old: list[ox.Triple] | None = None
+            if plan.touched is not None:
+                old = list(
+                    dict.fromkeys(
+                        quad.triple
+                        for graph in sorted(plan.touched)
+                        for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+                    )
+                )
+                if len(old) > _MAX_OLD_TRIPLES:
+                    old = None
+            maintenance, functions = _union_maintenance(plan.touched, old)
+            separator = "\n;\n" if plan.needs_separator else "\n"
+            request = plan.text + (separator + " ;\n".join(maintenance) if maintenance else "")
+            try:
+                store.update(request, base_iri=base_iri, prefixes=PREFIXES, custom_functions=functions)
+            except SyntaxError as e:
+                _check_update_syntax(sparql, base_iri)
+                raise QueryError(f"the update is not valid SPARQL: {syntax_error_message(e, request)}") from e
+            except (OSError, RuntimeError, ValueError, TypeError) as e:
+                raise StoreError(f"could not run the update: {e}; the store is unchanged") from e
+
+    def put_graph(self, graph_iri: str, triples: Iterable[ox.Triple]) -> bool:
+        """Make `triples` the named graph's content (Graph Store Protocol PUT); True if it is new.
+
+        One transaction, the default graph kept the union (as `replace_article`).
+        """
+        name = _named_node(graph_iri, "graph")
+        block = _ntriples(triples)
+        with self._writing(f"replace the graph {name}") as store:
+            existed = store.contains_named_graph(name)
+            update = _replace_update(str(name), block) + f" ;\nCREATE SILENT GRAPH {name}"
+            self._update_in(store, update, name)
+        return not existed
+
+    def post_graph(self, graph_iri: str, triples: Iterable[ox.Triple]) -> bool:
+        """Add `triples` to the named graph (Graph Store Protocol POST: RDF merge); True if it is new."""
+        name = _named_node(graph_iri, "graph")
+        block = _ntriples(triples)
+        update = f"CREATE SILENT GRAPH {name}"
+        if block:
+            update += f" ;\nINSERT DATA {{\n{block}\nGRAPH {name} {{\n{block}\n}}\n}}"
+        with self._writing(f"add to the graph {name}") as store:
+            existed = store.contains_named_graph(name)
+            self._update_in(store, update, name)
+        return not existed
+
+    def delete_graph(self, graph_iri: str) -> bool:
+        """Drop the named graph and its share of the default graph (Graph Store Protocol DELETE);
+        False if there was no such graph."""
+        name = _named_node(graph_iri, "graph")
+        with self._writing(f"delete the graph {name}") as store:
+            if not store.contains_named_graph(name):
+                return False
+            self._update_in(store, _remove_update(str(name)), name)
+        return True
+
+    @staticmethod
+    def _update_in(store: ox.Store, update: str, name: ox.NamedNode) -> None:
+        try:
+            store.update(update)
         except (SyntaxError, OSError, RuntimeError) as e:
-            raise StoreError(f"could not {what}: {e}; the store is unchanged") from e
+            raise StoreError(f"could not write the graph {name}: {e}; the store is unchanged") from e
 
     def replace_article(self, graph_iri: str, graph: rdflib.Graph) -> None:
         """Make `graph` the article's named graph, and the default graph the union again.
@@ -714,6 +1075,21 @@ class OxigraphStore:
         return True
 
     # ---- reading
+
+    def graph_exists(self, graph_iri: str) -> bool:
+        """Whether the store has a named graph of that IRI (possibly empty)."""
+        return bool(self._store.contains_named_graph(_named_node(graph_iri, "graph")))
+
+    def dump_graph(self, graph_iri: str | None, fmt: str, out: BinaryIO) -> None:
+        """Write one graph to `out` in a graph format (`GRAPH_FORMATS`): a named graph, or the default
+        graph (the union) when `graph_iri` is None."""
+        if fmt not in _GRAPH_OX:
+            raise StoreError(f"unknown graph format {fmt!r}; use one of {', '.join(GRAPH_FORMATS)}")
+        graph = _named_node(graph_iri, "graph") if graph_iri is not None else ox.DefaultGraph()
+        try:
+            self._store.dump(out, _GRAPH_OX[fmt], from_graph=graph, prefixes=PREFIXES)
+        except (OSError, ValueError, RuntimeError) as e:
+            raise StoreError(f"could not write the graph {graph} as {fmt}: {e}") from e
 
     def article_state(self, article_iri: str) -> tuple[str, str] | None:
         """(kg:contentHash, kg:extractorVersion) of an article as stored in its graph, else None.
@@ -741,39 +1117,72 @@ class OxigraphStore:
         timeout_s: float | None = None,
         default_graph: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
+        max_results: int | None = None,
     ) -> QueryResult:
         """Run a read-only SPARQL query; the prefixes of `kg.vocab.PREFIXES` are always declared.
 
         `default_graph` and `named_graphs` replace the query's dataset (as the
         protocol's ``default-graph-uri`` / ``named-graph-uri`` do); None keeps
         the store's default graph (the union of the articles) and all named
-        graphs. Raises `QueryRefused` for updates and SERVICE, `QueryError`
-        for a syntax error (quoting the parser), `QueryTimeout` past
-        `timeout_s`.
+        graphs. `base_iri` resolves relative IRIs. Raises `QueryRefused` for
+        updates and SERVICE, `QueryError` for a syntax error (quoting the
+        parser), `QueryTimeout` past `timeout_s`, `ResultTooLarge` when the
+        answer has more than `max_results` rows or triples (counted while it
+        is written, so a huge answer is stopped early).
 
-        With a timeout on a store opened read-only from a folder, the query
-        runs in a worker process that is killed at the limit. Otherwise it
-        runs here and the limit is checked while results are written (every
-        8 KiB), so a query that computes long before its first result is only
-        stopped when it produces output or finishes; see
+        With a timeout on a store opened from a folder with query workers, the
+        query runs in a worker process that is killed at the limit (on a
+        writable store, after the writes in progress; docs/decisions/0012).
+        Otherwise it runs here and the limit is checked while results are
+        written (every 8 KiB), so a query that computes long before its first
+        result is only stopped when it produces output or finishes; see
         docs/decisions/0003-sparql-service.md.
         """
         form = check_query(sparql)
         if timeout_s is not None and timeout_s <= 0:
             raise QueryError(f"timeout_s must be positive, got {timeout_s}")
         if timeout_s is not None and self._pool is not None:
-            return self._pool.run(
-                sparql, form, default_graph=default_graph, named_graphs=named_graphs, timeout_s=timeout_s
-            )
-        deadline = time.monotonic() + timeout_s if timeout_s is not None else None
+            deadline = time.monotonic() + timeout_s
+            if self.read_only:
+                return self._pool.run(
+                    sparql,
+                    form,
+                    default_graph=default_graph,
+                    named_graphs=named_graphs,
+                    timeout_s=timeout_s,
+                    base_iri=base_iri,
+                    max_results=max_results,
+                )
+            if not self._lock.acquire_read(timeout_s):
+                raise QueryTimeout(
+                    f"the store was being written for longer than the query limit of {timeout_s:g} s; "
+                    "try again"
+                )
+            try:
+                return self._pool.run(
+                    sparql,
+                    form,
+                    default_graph=default_graph,
+                    named_graphs=named_graphs,
+                    timeout_s=timeout_s,
+                    folder=self._snapshots / f"{self._generation:08d}" if self._snapshots else None,
+                    base_iri=base_iri,
+                    max_results=max_results,
+                    deadline=deadline,
+                )
+            finally:
+                self._lock.release_read()
         return _evaluate(
             self._store,
             sparql,
             form,
             default_graph=default_graph,
             named_graphs=named_graphs,
-            deadline=deadline,
+            deadline=time.monotonic() + timeout_s if timeout_s is not None else None,
             limit_s=timeout_s,
+            base_iri=base_iri,
+            max_results=max_results,
         )
 
     def select(
@@ -802,11 +1211,15 @@ class OxigraphStore:
         return pd.DataFrame(result.rows(), columns=result.variables())
 
     def export(self, fmt: str, out: BinaryIO) -> None:
-        """Write the store to `out`: ``trig``/``nquads`` the named graphs, ``turtle``/``ntriples`` the union.
+        """Write the store to `out`: ``trig``/``nquads``/``jsonld`` the named graphs, the others the union.
 
         The named graphs are the source of truth (a re-import rebuilds the
-        union); the union is what most consumers want. Streams from one
-        snapshot.
+        union); the union is what most consumers want. ``turtle``,
+        ``ntriples`` and ``rdfxml`` write the union: those formats hold one
+        graph, and RDF/XML has no syntax for named graphs at all
+        (docs/decisions/0011-graph-projection.md). JSON-LD comes with full
+        IRIs (no ``@context``) and one ``@graph`` object per article graph,
+        as pyoxigraph writes it. Streams from one snapshot.
         """
         if fmt not in _EXPORT_OX:
             raise StoreError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
@@ -821,7 +1234,7 @@ class OxigraphStore:
                 ox.serialize(quads, out, rdf_format, prefixes=PREFIXES)
             else:
                 self._store.dump(out, rdf_format, from_graph=ox.DefaultGraph(), prefixes=PREFIXES)
-        except OSError as e:
+        except (OSError, ValueError, RuntimeError) as e:
             raise StoreError(f"could not export the store as {fmt}: {e}") from e
 
     def stats(self) -> StoreStats:
@@ -844,15 +1257,22 @@ class OxigraphStore:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
 
-def open_store(path: Path | None, *, read_only: bool = False, query_workers: int = 2) -> OxigraphStore:
+def open_store(
+    path: Path | None, *, read_only: bool = False, query_workers: int | None = None
+) -> OxigraphStore:
     """Open the persistent store in folder `path` (created if missing), or an in-memory one when None.
 
     `read_only` opens an existing store without taking RocksDB's lock, as the
-    SPARQL service does; on such a store queries with a timeout run in up to
-    `query_workers` worker processes that can be killed. pyoxigraph warns
-    that a read-only store read while another process writes it behaves
-    undefined: stop the service while `kg build` writes.
+    SPARQL service does; queries with a timeout then run in up to
+    `query_workers` (default 2) worker processes that can be killed.
+    pyoxigraph warns that a read-only store read while another process
+    writes it behaves undefined: stop the service while `kg build` writes.
+    A writable store from a folder has no workers unless `query_workers` is
+    given (the service with writes enabled does that; its own writes and the
+    workers' reads are kept apart, docs/decisions/0012-endpoint-protocol.md).
     """
+    if query_workers is None:
+        query_workers = 2 if read_only else 0
     if path is None:
         if read_only:
             raise StoreError("an in-memory store cannot be opened read-only; give the store's folder")
@@ -886,5 +1306,7 @@ __all__ = [
     "check_query",
     "keywords",
     "open_store",
+    "serialize_triples",
     "sparql_form",
+    "syntax_error_message",
 ]

@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +12,8 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
+from live_server import PROXY_VARIABLES, live_server  # tests/live_server.py
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
@@ -302,8 +299,9 @@ def test_malformed_query_quotes_the_parser(client: TestClient) -> None:
 
 
 def test_missing_query_and_bad_requests(client: TestClient) -> None:
-    assert client.get("/sparql").status_code == 400
-    assert client.get("/sparql").json()["error"] == "missing_query"
+    # GET without a query describes the service (tests/test_endpoint.py); a POST without one is an error.
+    assert client.post("/sparql", data={"format": "json"}).status_code == 400
+    assert client.post("/sparql", data={"format": "json"}).json()["error"] == "missing_query"
     twice = client.get("/sparql", params=[("query", ASK), ("query", ASK)])
     assert twice.status_code == 400
     unsupported = client.post("/sparql", content=b"{}", headers={"Content-Type": "application/json"})
@@ -334,7 +332,8 @@ def test_timeout_is_503_naming_the_limit() -> None:
         for i in range(2000):
             graph.add((URIRef(f"urn:x:s{i}"), URIRef("urn:x:p"), Literal(i)))
         store.replace_article(GRAPH, graph)
-        app = create_app(store=store, settings=settings(query_timeout_s=0.2))
+        # Without a result limit: the 4 million rows would otherwise stop it as too many results first.
+        app = create_app(store=store, settings=settings(query_timeout_s=0.2, max_results=10**9))
         with TestClient(app) as client:
             response = client.get("/sparql", params={"query": "SELECT * { ?a ?b ?c . ?d ?e ?f }"})
     assert response.status_code == 503
@@ -398,21 +397,10 @@ def test_app_says_when_there_is_no_store(tmp_path: Path) -> None:
 def test_live_server_with_sparqlwrapper(store: OxigraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
     from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
 
-    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+    for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(store=store), log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        endpoint = SPARQLWrapper(f"http://127.0.0.1:{port}/sparql")
+    with live_server(create_app(store=store), settings()) as base:  # as `kg serve` runs uvicorn
+        endpoint = SPARQLWrapper(f"{base}/sparql")
 
         endpoint.setQuery(SELECT)
         endpoint.setReturnFormat(JSON)
@@ -428,11 +416,6 @@ def test_live_server_with_sparqlwrapper(store: OxigraphStore, monkeypatch: pytes
         turtle = endpoint.query().convert()
         assert isinstance(turtle, bytes)
         assert isomorphic(Graph().parse(data=turtle, format="turtle"), SUPPORTS)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-    assert not thread.is_alive()
 
 
 def test_error_bodies_are_json(client: TestClient) -> None:

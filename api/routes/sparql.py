@@ -1,15 +1,28 @@
-"""The SPARQL 1.1 Protocol query operation at ``/sparql``, plus ``/`` and ``/health``.
+"""The SPARQL 1.1 Protocol at ``/sparql`` (query, update, service description), plus ``/`` and ``/health``.
 
-Implements https://www.w3.org/TR/sparql11-protocol/#query-operation: a query
-by GET (``?query=``), by POST form-encoded (``query=``), or by POST with the
-query as an ``application/sparql-query`` body; ``default-graph-uri`` and
-``named-graph-uri`` (repeatable) set the dataset. The update operation is
-not offered: this endpoint is read-only (403). Results are chosen by content
-negotiation on ``Accept`` (q-values, wildcards), overridden by a ``format=``
-parameter (keywords such as ``json`` or ``turtle``, or a media type).
-``output=`` and ``results=``, which SPARQLWrapper sends beside ``format=``,
-are ignored. Status codes and the timeout are in
-docs/decisions/0003-sparql-service.md.
+Implements https://www.w3.org/TR/sparql11-protocol/:
+
+- query operation: GET (``?query=``), POST form-encoded (``query=``), or
+  POST with the query as an ``application/sparql-query`` body;
+  ``default-graph-uri`` and ``named-graph-uri`` (repeatable) set the dataset.
+- update operation, only when the service has a write token
+  (``KG_API_WRITE_TOKEN``) and the request carries it: POST form-encoded
+  (``update=``) or POST ``application/sparql-update``; ``using-graph-uri``
+  and ``using-named-graph-uri`` set the dataset. The default graph is the
+  union of the named graphs, so updates write named graphs
+  (docs/decisions/0012-endpoint-protocol.md). Without a token: 403.
+- service description: GET without ``query`` answers an ``sd:Service``
+  (https://www.w3.org/TR/sparql11-service-description/) in Turtle, N-Triples,
+  RDF/XML or JSON-LD.
+
+Results are chosen by content negotiation on ``Accept`` (q-values,
+wildcards), overridden by a ``format=`` parameter (keywords such as ``json``
+or ``turtle``, or a media type). No ``Accept`` header at all (pandas'
+``read_csv(url)``, Python's urllib) gets CSV for SELECT; ``*/*`` gets SPARQL
+JSON. ``output=`` and ``results=``, which SPARQLWrapper sends beside
+``format=``, are ignored. ``LOAD`` and ``SERVICE`` are refused (400): the
+server fetches no URL. Status codes, limits and the timeout:
+docs/decisions/0003-sparql-service.md and 0012-endpoint-protocol.md.
 """
 
 from __future__ import annotations
@@ -19,12 +32,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import require_write_token
 from api.deps import SettingsDep, StoreDep
 from api.errors import ApiError
-from kg.store import MEDIA_TYPES, QueryKind, QueryResult, Store, sparql_form
+from api.settings import ApiSettings
+from kg.settings import Settings
+from kg.store import MEDIA_TYPES, QueryKind, QueryResult, Store, serialize_triples, sparql_form
+from kg.vocab import PREFIXES
 
 router = APIRouter()
 
@@ -43,6 +61,8 @@ SOLUTION_OFFERS: tuple[tuple[str, str], ...] = (
     ("text/csv", "csv"),
     ("text/tab-separated-values", "tsv"),
 )
+#: Graph formats: TriG and N-Quads (the graph as a dataset's default graph) last, so that ``*/*``
+#: and ``application/*`` never pick them; they come when asked for by name.
 GRAPH_OFFERS: tuple[tuple[str, str], ...] = (
     ("text/turtle", "turtle"),
     ("application/turtle", "turtle"),
@@ -53,7 +73,17 @@ GRAPH_OFFERS: tuple[tuple[str, str], ...] = (
     ("application/rdf+xml", "rdfxml"),
     ("application/xml", "rdfxml"),
     ("text/xml", "rdfxml"),
+    ("application/trig", "trig"),
+    ("application/n-quads", "nquads"),
 )
+#: What a request without an Accept header gets: CSV for SELECT (what generic HTTP tools such as
+#: ``pandas.read_csv(url)`` read), SPARQL JSON for ASK (CSV has no booleans), Turtle for graphs.
+NO_ACCEPT: dict[QueryKind, str] = {
+    "select": "csv",
+    "ask": "json",
+    "construct": "turtle",
+    "describe": "turtle",
+}
 
 #: ``format=`` keywords: (format for SELECT/ASK, format for CONSTRUCT/DESCRIBE), None where none fits.
 FORMAT_KEYWORDS: dict[str, tuple[str | None, str | None]] = {
@@ -72,6 +102,10 @@ FORMAT_KEYWORDS: dict[str, tuple[str | None, str | None]] = {
     "rdfxml": (None, "rdfxml"),
     "rdf+xml": (None, "rdfxml"),
     "rdf": (None, "rdfxml"),
+    "trig": (None, "trig"),
+    "nquads": (None, "nquads"),
+    "n-quads": (None, "nquads"),
+    "nq": (None, "nquads"),
 }
 
 EXAMPLE_QUERY = """\
@@ -81,8 +115,9 @@ SELECT ?who ?whom (COUNT(?statement) AS ?statements) WHERE {
 GROUP BY ?who ?whom ORDER BY DESC(?statements) LIMIT 10"""
 
 READ_ONLY = (
-    "this endpoint is read-only: it answers SPARQL queries only; SPARQL updates are refused "
-    "(the graph is written by `kg build`)"
+    "this endpoint is read-only: writes (SPARQL Update, Graph Store Protocol PUT/POST/DELETE) are "
+    "disabled; to enable them, start the service with a write token (KG_API_WRITE_TOKEN=<secret>) and "
+    "send it as 'Authorization: Bearer <secret>'"
 )
 
 
@@ -157,38 +192,74 @@ def negotiate(accept: str | None, offers: Sequence[tuple[str, str]]) -> str | No
     return best
 
 
-def choose_format(kind: QueryKind, *, format_param: str | None, accept: str | None) -> str:
-    """The result format for a result of `kind`: ``format=`` if given, else content negotiation."""
-    graph = kind in ("construct", "describe")
+def _format_from_params(values: Sequence[str], graph: bool, what: str, offered: str) -> str | None:
+    """The format ``format=`` asks for, None when it is not given.
+
+    SPARQLWrapper sends it more than once (``format=tsv&format=text/tab-separated-values``) and
+    as lists (``format=json-ld&format=application/ld+json,application/x-json+ld``): every value
+    it names that this endpoint knows must mean the same format.
+    """
     offers = GRAPH_OFFERS if graph else SOLUTION_OFFERS
-    offered = ", ".join(dict.fromkeys(MEDIA_TYPES[fmt] for _, fmt in offers))
-    if format_param is not None and format_param.strip():
-        wanted = format_param.strip().lower()
+    known = {m for m, _ in SOLUTION_OFFERS + GRAPH_OFFERS}
+    pieces = [p.strip().lower() for value in values for p in value.split(",") if p.strip()]
+    if not pieces:
+        return None
+    chosen: set[str] = set()
+    misfits: list[str] = []
+    for wanted in pieces:
         if wanted in FORMAT_KEYWORDS:
             fmt = FORMAT_KEYWORDS[wanted][1 if graph else 0]
-        else:
+        elif _media_type(wanted) in known:
             fmt = dict(offers).get(_media_type(wanted))
-            if fmt is None and _media_type(wanted) not in {m for m, _ in SOLUTION_OFFERS + GRAPH_OFFERS}:
-                raise ApiError(
-                    400,
-                    "unknown_format",
-                    f"format={format_param!r} is not a format this endpoint knows; use one of "
-                    f"{', '.join(FORMAT_KEYWORDS)} or a media type ({offered})",
-                )
+        else:
+            continue  # unknown: fine as long as another value is known
         if fmt is None:
-            raise ApiError(
-                406,
-                "not_acceptable",
-                f"format={format_param!r} does not fit a {kind.upper()} result; it can be sent as {offered}",
-            )
+            misfits.append(wanted)
+        else:
+            chosen.add(fmt)
+    given = "&".join(f"format={v}" for v in values)
+    if len(chosen) > 1:
+        raise ApiError(
+            400, "unknown_format", f"{given} names different formats ({', '.join(sorted(chosen))})"
+        )
+    if chosen:
+        return chosen.pop()
+    if misfits:
+        raise ApiError(406, "not_acceptable", f"{given} does not fit {what}; it can be sent as {offered}")
+    raise ApiError(
+        400,
+        "unknown_format",
+        f"{given} is not a format this endpoint knows; use one of {', '.join(FORMAT_KEYWORDS)} or a media "
+        f"type ({offered})",
+    )
+
+
+def choose_format(
+    kind: QueryKind | None,
+    *,
+    format_param: str | Sequence[str] | None,
+    accept: str | None,
+    what: str | None = None,
+) -> str:
+    """The format for a result of `kind` (None: a graph that is not a query result, such as the
+    service description): ``format=`` if given, else content negotiation; `NO_ACCEPT` without Accept."""
+    graph = kind in ("construct", "describe", None)
+    offers = GRAPH_OFFERS if graph else SOLUTION_OFFERS
+    what = what or f"a {(kind or 'graph').upper()} result"
+    offered = ", ".join(dict.fromkeys(MEDIA_TYPES[fmt] for _, fmt in offers))
+    values = [format_param] if isinstance(format_param, str) else list(format_param or ())
+    fmt = _format_from_params(values, graph, what, offered)
+    if fmt is not None:
         return fmt
+    if accept is None or not accept.strip():
+        return NO_ACCEPT[kind] if kind is not None else "turtle"
     fmt = negotiate(accept, offers)
     if fmt is None:
         raise ApiError(
             406,
             "not_acceptable",
-            f"the Accept header ({accept}) allows none of the types a {kind.upper()} result can be sent "
-            f"as: {offered}; or add format=",
+            f"the Accept header ({accept}) allows none of the types {what} can be sent as: {offered}; "
+            "or add format=",
         )
     return fmt
 
@@ -202,6 +273,7 @@ class ProtocolRequest:
 
     params: list[tuple[str, str]] = field(default_factory=list)
     body_query: str | None = None
+    body_update: str | None = None
 
     def all(self, name: str) -> list[str]:
         return [value for key, value in self.params if key == name]
@@ -216,16 +288,21 @@ class ProtocolRequest:
     def query(self) -> str | None:
         return self.body_query if self.body_query is not None else self.one("query")
 
+    @property
+    def update(self) -> str | None:
+        return self.body_update if self.body_update is not None else self.one("update")
 
-async def _read_body(request: Request, limit: int) -> bytes:
+
+async def read_body(request: Request, limit: int, what: str = "request body") -> bytes:
+    """The request body, refused with 413 as soon as it is over `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "query_too_long", f"the request body has {declared} bytes; the limit is {limit}")
+        raise ApiError(413, "too_large", f"the {what} has {declared} bytes; the limit is {limit}")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise ApiError(413, "query_too_long", f"the request body is over the limit of {limit} bytes")
+            raise ApiError(413, "too_large", f"the {what} is over the limit of {limit} bytes")
     return bytes(body)
 
 
@@ -236,29 +313,48 @@ def _decode(body: bytes, what: str) -> str:
         raise ApiError(400, "bad_request", f"the {what} is not UTF-8 ({e}); send it UTF-8 encoded") from e
 
 
-async def read_protocol_request(request: Request, max_query_length: int) -> ProtocolRequest:
-    """Collect the parameters of a GET or POST query request; refuse updates and oversized queries."""
+def _check_charset(content_type: str) -> None:
+    """A direct POST body must be UTF-8 (SPARQL 1.1 Protocol §2.1.3); 415 for any other charset."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                f"the body is declared as charset={value.strip()}; SPARQL requests are UTF-8: send "
+                "charset=utf-8 (or no charset)",
+            )
+
+
+async def read_protocol_request(request: Request, settings: Settings) -> ProtocolRequest:
+    """Collect the parameters of a GET or POST request (query or update); refuse oversized ones."""
     parsed = ProtocolRequest(params=list(request.query_params.multi_items()))
+    max_query_length = settings.max_query_length
     if request.method == "POST":
-        content_type = _media_type(request.headers.get("content-type", ""))
+        content_type_header = request.headers.get("content-type", "")
+        content_type = _media_type(content_type_header)
         # A query can take 4 UTF-8 bytes per character, or 9 when percent-encoded in a form.
+        # Updates can carry data (INSERT DATA), so their bodies are bounded by KG_MAX_INPUT_BYTES.
         if content_type == FORM:
-            body = await _read_body(request, 9 * max_query_length + 65_536)
+            limit = max(9 * max_query_length + 65_536, 3 * settings.max_input_bytes)
+            body = await read_body(request, limit, "form body")
             parsed.params += parse_qsl(_decode(body, "form body"), keep_blank_values=True)
         elif content_type == SPARQL_QUERY:
-            body = await _read_body(request, 4 * max_query_length)
+            _check_charset(content_type_header)
+            body = await read_body(request, 4 * max_query_length, "query")
             parsed.body_query = _decode(body, "query")
         elif content_type == SPARQL_UPDATE:
-            raise ApiError(403, "read_only", READ_ONLY)
+            _check_charset(content_type_header)
+            body = await read_body(request, settings.max_input_bytes, "update")
+            parsed.body_update = _decode(body, "update")
         else:
             raise ApiError(
                 415,
                 "unsupported_media_type",
-                f"a POST body of type {content_type or '(none)'!r} is not a SPARQL query request; "
-                f"send {FORM} with query=..., or {SPARQL_QUERY} with the query as the body",
+                f"a POST body of type {content_type or '(none)'!r} is not a SPARQL request; send {FORM} "
+                f"with query=... or update=..., or the query as {SPARQL_QUERY}, or the update as "
+                f"{SPARQL_UPDATE}",
             )
-    if parsed.all("update"):
-        raise ApiError(403, "read_only", READ_ONLY)
     query = parsed.query
     if query is not None and len(query) > max_query_length:
         status, how = (414, "in the URL") if request.method == "GET" else (413, "in the body")
@@ -271,6 +367,93 @@ async def read_protocol_request(request: Request, max_query_length: int) -> Prot
     return parsed
 
 
+def writes_enabled(api_settings: ApiSettings) -> bool:
+    """Whether this service takes writes: only with a write token configured."""
+    token = api_settings.write_token
+    return token is not None and bool(token.get_secret_value())
+
+
+def require_writes(request: Request) -> None:
+    """Refuse a write: 403 when this service takes none (no token configured), 401 without the token."""
+    if not writes_enabled(request.app.state.api_settings):
+        raise ApiError(403, "read_only", READ_ONLY)
+    require_write_token(request)
+
+
+def endpoint_iri(request: Request) -> str:
+    """The endpoint's own URL: the base IRI of queries and updates, and the service's IRI."""
+    return str(request.url_for("sparql"))
+
+
+# --------------------------------------------------------------------------- the service description
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS = "http://www.w3.org/ns/formats/"
+_RESULT_FORMATS = (
+    "SPARQL_Results_JSON",
+    "SPARQL_Results_XML",
+    "SPARQL_Results_CSV",
+    "SPARQL_Results_TSV",
+    "Turtle",
+    "N-Triples",
+    "RDF_XML",
+    "JSON-LD",
+    "TriG",
+    "N-Quads",
+)
+_INPUT_FORMATS = ("Turtle", "N-Triples", "RDF_XML", "JSON-LD")
+
+
+def service_description(
+    endpoint: str, *, writes: bool, graph_store: str, settings: Settings
+) -> list[ox.Triple]:
+    """The ``sd:Service`` this endpoint is (W3C SPARQL 1.1 Service Description)."""
+    service = ox.NamedNode(endpoint)
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+    def sd(name: str) -> ox.NamedNode:
+        return ox.NamedNode(SD + name)
+
+    dataset, default_graph = ox.BlankNode(), ox.BlankNode()
+    triples = [
+        ox.Triple(service, rdf_type, sd("Service")),
+        ox.Triple(service, sd("endpoint"), service),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(
+            service, sd("defaultEntailmentRegime"), ox.NamedNode("http://www.w3.org/ns/entailment/Simple")
+        ),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, rdf_type, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default_graph),
+        ox.Triple(default_graph, rdf_type, sd("Graph")),
+        ox.Triple(
+            service,
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#seeAlso"),
+            ox.NamedNode(graph_store),
+        ),
+        ox.Triple(
+            service,
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"),
+            ox.Literal(
+                "News knowledge graph (newskg). The default graph is the union of the article graphs, each "
+                "triple once; GRAPH ?g reaches one article. Prefixes declared for every query: "
+                f"{', '.join(sorted(PREFIXES))}. Limits: {settings.query_timeout_s:g} s per query, "
+                f"{settings.max_results} results, {settings.max_query_length} characters per query. "
+                "SERVICE and LOAD are refused. "
+                + ("Updates need the write token (Authorization: Bearer)." if writes else "Read-only."),
+                language="en",
+            ),
+        ),
+    ]
+    triples += [ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS + f)) for f in _RESULT_FORMATS]
+    if writes:
+        triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
+        triples.append(ox.Triple(service, sd("feature"), sd("EmptyGraphs")))
+        triples += [ox.Triple(service, sd("inputFormat"), ox.NamedNode(FORMATS + f)) for f in _INPUT_FORMATS]
+    return triples
+
+
 # --------------------------------------------------------------------------- routes
 
 
@@ -278,24 +461,69 @@ def _run(
     store: Store,
     query: str,
     *,
-    timeout_s: float,
+    settings: Settings,
     default_graph: list[str] | None,
     named_graphs: list[str] | None,
-    format_param: str | None,
+    base_iri: str,
+    format_param: Sequence[str],
     accept: str | None,
 ) -> tuple[bytes, str]:
     result: QueryResult = store.query(
-        query, timeout_s=timeout_s, default_graph=default_graph, named_graphs=named_graphs
+        query,
+        timeout_s=settings.query_timeout_s,
+        default_graph=default_graph,
+        named_graphs=named_graphs,
+        base_iri=base_iri,
+        max_results=settings.max_results,
     )
     fmt = choose_format(result.kind, format_param=format_param, accept=accept)
     return result.serialize(fmt), MEDIA_TYPES[fmt]
 
 
+async def _update(request: Request, store: Store, parsed: ProtocolRequest, update: str) -> Response:
+    """The update operation (POST only, with the write token)."""
+    require_writes(request)
+    if request.method != "POST":
+        raise ApiError(
+            400,
+            "bad_request",
+            f"an update must be POSTed (as update=... in a {FORM} body or as {SPARQL_UPDATE})",
+        )
+    if parsed.all("query"):
+        raise ApiError(400, "bad_request", "the request has both query= and update=; send one operation")
+    await run_in_threadpool(
+        store.update,
+        update,
+        base_iri=endpoint_iri(request),
+        using_graphs=parsed.all("using-graph-uri"),
+        using_named_graphs=parsed.all("using-named-graph-uri"),
+    )
+    return Response(status_code=204)
+
+
 @router.api_route("/sparql", methods=["GET", "POST"], name="sparql")
 async def sparql(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    """Answer a SPARQL query (SPARQL 1.1 Protocol, query operation)."""
-    parsed = await read_protocol_request(request, settings.max_query_length)
+    """Answer a SPARQL query or update (SPARQL 1.1 Protocol); describe the service when there is neither."""
+    parsed = await read_protocol_request(request, settings)
+    update = parsed.update
+    if update is not None:
+        return await _update(request, store, parsed, update)
     query = parsed.query
+    if query is None and request.method == "GET":
+        fmt = choose_format(
+            None,
+            format_param=parsed.all("format"),
+            accept=request.headers.get("accept"),
+            what="a service description",
+        )
+        triples = service_description(
+            endpoint_iri(request),
+            writes=writes_enabled(request.app.state.api_settings),
+            graph_store=str(request.url_for("graph_store")),
+            settings=settings,
+        )
+        body = serialize_triples(triples, fmt, prefixes={"sd": SD, "formats": FORMATS, **PREFIXES})
+        return Response(body, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
     if query is None or not query.strip():
         raise ApiError(
             400,
@@ -304,7 +532,11 @@ async def sparql(request: Request, store: StoreDep, settings: SettingsDep) -> Re
             f"{SPARQL_QUERY} body; see / for an example",
         )
     if sparql_form(query) == "update":
-        raise ApiError(403, "read_only", READ_ONLY)
+        if not writes_enabled(request.app.state.api_settings):
+            raise ApiError(403, "read_only", READ_ONLY)
+        raise ApiError(
+            400, "bad_request", f"query= holds an update; send it as update=... or as an {SPARQL_UPDATE} body"
+        )
     default_graph = parsed.all("default-graph-uri")
     named_graphs = parsed.all("named-graph-uri")
     # A dataset given in the protocol replaces the query's; the part not given is empty (§2.1.4).
@@ -313,10 +545,11 @@ async def sparql(request: Request, store: StoreDep, settings: SettingsDep) -> Re
         _run,
         store,
         query,
-        timeout_s=settings.query_timeout_s,
+        settings=settings,
         default_graph=default_graph if protocol_dataset else None,
         named_graphs=named_graphs if protocol_dataset else None,
-        format_param=parsed.one("format"),
+        base_iri=endpoint_iri(request),
+        format_param=parsed.all("format"),
         accept=request.headers.get("accept"),
     )
     return Response(content=body, media_type=media_type, headers={"Vary": "Accept"})
@@ -325,11 +558,15 @@ async def sparql(request: Request, store: StoreDep, settings: SettingsDep) -> Re
 @router.get("/", name="index")
 async def index(request: Request) -> dict[str, Any]:
     """Where the endpoint is, with an example query."""
-    endpoint = str(request.url_for("sparql"))
+    endpoint = endpoint_iri(request)
+    writes = writes_enabled(request.app.state.api_settings)
     return {
         "name": "newskg SPARQL endpoint",
         "sparql": endpoint,
-        "protocol": "https://www.w3.org/TR/sparql11-protocol/ (query operation only; read-only)",
+        "graph_store": str(request.url_for("graph_store")),
+        "protocol": "https://www.w3.org/TR/sparql11-protocol/ (query; update "
+        + ("with the write token)" if writes else "disabled: read-only)"),
+        "service_description": f"GET {endpoint} without a query",
         "prefixes": "kg, schema, wd, rdf, rdfs, owl, xsd, skos, prov and dct are declared for every query",
         "graphs": "the default graph is the union of all articles; GRAPH ?g reaches one article's graph",
         "example_query": EXAMPLE_QUERY,
@@ -347,4 +584,15 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-__all__ = ["choose_format", "negotiate", "parse_accept", "router"]
+__all__ = [
+    "GRAPH_OFFERS",
+    "READ_ONLY",
+    "choose_format",
+    "endpoint_iri",
+    "negotiate",
+    "parse_accept",
+    "read_body",
+    "require_writes",
+    "router",
+    "writes_enabled",
+]
