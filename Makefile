@@ -16,6 +16,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The optional flair extra, for its tests (make test only; make demo stays free of torch).
+# The CPU build of torch first, or pip pulls the CUDA one.
+$(VENV)/.installed-flair: $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev,flair]"
+	touch $@
+
 build: install
 	$(KG) build data/samples/ --store $(STORE)
 
@@ -33,8 +40,8 @@ lint: install
 	$(VENV)/bin/ruff check kg api tests bench
 	$(VENV)/bin/mypy
 
-test: install lint
-	$(VENV)/bin/pytest
+test: install lint $(VENV)/.installed-flair
+	KG_REQUIRE_FLAIR=1 $(VENV)/bin/pytest
 
 clean:
 	rm -rf $(STORE) .pytest_cache .mypy_cache .ruff_cache

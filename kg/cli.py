@@ -28,7 +28,19 @@ err = Console(stderr=True)
 out = Console()
 
 StoreOpt = Annotated[Path, typer.Option("--store", "-s", help="Folder of the persistent store.")]
-EXPORT_FORMATS = ("trig", "nquads", "turtle", "ntriples")
+#: RDF (kg.store.EXPORT_FORMATS) and the entity-relation projection (kg.projection) in one list.
+EXPORT_FORMATS = (
+    "turtle",
+    "trig",
+    "nquads",
+    "ntriples",
+    "jsonld",
+    "rdfxml",
+    "graphml",
+    "gexf",
+    "cytoscape",
+    "csv",
+)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -163,27 +175,184 @@ def export(
     fmt: Annotated[
         str,
         typer.Option(
-            "--format", "-f", help="trig or nquads (article graphs); turtle or ntriples (the union graph)."
+            "--format",
+            "-f",
+            help="RDF: trig, nquads or jsonld (one graph per article); turtle, ntriples or rdfxml (the "
+            "union graph; RDF/XML has no named graphs). Entities and relations for graph tools: graphml, "
+            "gexf (Gephi), cytoscape (Cytoscape.js JSON), csv (nodes.csv and edges.csv: needs --output).",
         ),
     ] = "trig",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write; default stdout.")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write; default stdout. For csv a folder that gets nodes.csv and edges.csv "
+            "(created if missing), or a .zip file holding both.",
+        ),
     ] = None,
+    relation: Annotated[
+        list[str] | None,
+        typer.Option("--relation", "-r", help="Keep only this relation (supports, meets, ...); repeatable."),
+    ] = None,
+    entity_type: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--type",
+            "-t",
+            help="Keep only edges between entities of these types (Person, Organization, "
+            "Country, Location, Other); repeatable.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Keep statements from articles dated on or after YYYY[-MM[-DD]].")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Keep statements from articles dated on or before YYYY[-MM[-DD]].")
+    ] = None,
+    min_confidence: Annotated[
+        float | None, typer.Option(help="Keep statements with at least this confidence (0 to 1).")
+    ] = None,
+    claimed: Annotated[
+        bool | None,
+        typer.Option(
+            "--claimed/--stated",
+            help="--claimed: only statements attributed to a speaker; --stated: only those in the "
+            "article's own voice. Default both.",
+        ),
+    ] = None,
+    language: Annotated[str, typer.Option(help="Preferred label language: en or de.")] = "en",
 ) -> None:
-    """Write the store as RDF."""
+    """Write the store as RDF, or its entities and relations as a graph for Gephi, Cytoscape or a spreadsheet.
+
+    Filters apply to the graph formats only; negated statements never make an edge (decision 0011).
+    """
+    from kg.projection import GRAPH_FORMATS, make_filter, project, to_csv, to_csv_zip, write_graph
+    from kg.store import EXPORT_FORMATS as RDF_FORMATS
     from kg.store import open_store
 
     if fmt not in EXPORT_FORMATS:
         raise _fail(f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}")
+    filtered = any((relation, entity_type, since, until, min_confidence is not None, claimed is not None))
+    if fmt in RDF_FORMATS and filtered:
+        raise _fail(
+            f"the filters apply to graphml, gexf, cytoscape and csv; --format {fmt} exports the whole "
+            "graph as RDF (filter it with a CONSTRUCT query instead: kg query ... --format turtle)"
+        )
+    if fmt == "csv" and output is None:
+        raise _fail("--format csv writes two files: give --output DIR (nodes.csv, edges.csv) or FILE.zip")
+    if language not in ("en", "de"):
+        raise _fail(f"unknown --language {language!r}; expected en or de")
     try:
         with open_store(store, read_only=True) as kg_store:
-            if output is None:
-                kg_store.export(fmt, sys.stdout.buffer)
-            else:
-                with output.open("wb") as handle:
-                    kg_store.export(fmt, handle)
+            if fmt in RDF_FORMATS:
+                if output is None:
+                    kg_store.export(fmt, sys.stdout.buffer)
+                else:
+                    with output.open("wb") as handle:
+                        kg_store.export(fmt, handle)
+                return
+            flt = make_filter(
+                relations=relation or (),
+                types=entity_type or (),
+                since=since,
+                until=until,
+                min_confidence=min_confidence,
+                voice="any" if claimed is None else ("claimed" if claimed else "stated"),
+            )
+            projection = project(kg_store, flt, language="de" if language == "de" else "en")
     except KGError as e:
         raise _fail(str(e)) from e
+    try:
+        if fmt in GRAPH_FORMATS:
+            data = write_graph(projection, fmt)
+            if output is None:
+                sys.stdout.buffer.write(data)
+            else:
+                output.write_bytes(data)
+        elif output is not None and output.suffix.lower() == ".zip":
+            output.write_bytes(to_csv_zip(projection))
+        elif output is not None:
+            nodes, edges = to_csv(projection)
+            output.mkdir(parents=True, exist_ok=True)
+            (output / "nodes.csv").write_bytes(nodes)
+            (output / "edges.csv").write_bytes(edges)
+    except OSError as e:
+        raise _fail(f"cannot write {output}: {e}") from e
+    err.print(f"{len(projection.nodes)} nodes, {len(projection.edges)} edges", highlight=False)
+
+
+@app.command("push")
+def push_cmd(
+    endpoint: Annotated[
+        str,
+        typer.Option(
+            help="Write endpoint of the external store: its Graph Store URL for gsp (Oxigraph: "
+            "http://host:7878/store), its SPARQL Update URL for update (Oxigraph: /update)."
+        ),
+    ],
+    store: StoreOpt = Path("kg-store"),
+    protocol: Annotated[
+        str, typer.Option(help="gsp: one PUT per article graph; update: DROP + INSERT DATA per graph.")
+    ] = "gsp",
+    user: Annotated[str | None, typer.Option(help="User name for basic or digest authentication.")] = None,
+    password: Annotated[
+        str | None, typer.Option(envvar="KG_PUSH_PASSWORD", help="Password (or set KG_PUSH_PASSWORD).")
+    ] = None,
+    auth: Annotated[str, typer.Option(help="basic or digest (Virtuoso wants digest).")] = "basic",
+    token: Annotated[
+        str | None, typer.Option(envvar="KG_PUSH_TOKEN", help="Bearer token (or set KG_PUSH_TOKEN).")
+    ] = None,
+    body_format: Annotated[
+        str, typer.Option("--format", help="Body of a gsp PUT: ntriples or turtle.")
+    ] = "ntriples",
+    with_default_graph: Annotated[
+        bool,
+        typer.Option(
+            "--with-default-graph",
+            help="Also replace the external default graph with the union, for stores without a union view.",
+        ),
+    ] = False,
+    chunk: Annotated[int, typer.Option(help="Triples per SPARQL Update request (update only).")] = 5000,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each answer.")] = 60.0,
+) -> None:
+    """Send the article graphs to an external triple store; re-pushing replaces, never duplicates."""
+    from kg.push import make_auth
+    from kg.push import push as run_push
+    from kg.store import open_store
+
+    def show(result: object) -> None:
+        from kg.push import GraphResult
+
+        assert isinstance(result, GraphResult)
+        if result.status == "pushed":
+            out.print(f"pushed   {result.graph}  {result.triples} triples", highlight=False, soft_wrap=True)
+        else:
+            err.print(
+                f"[red]{result.status:<8}[/red] {result.graph}: {result.message}",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+    try:
+        credentials = make_auth(user=user, password=password, scheme=auth, token=token)
+        with open_store(store, read_only=True, query_workers=0) as kg_store:
+            report = run_push(
+                kg_store,
+                endpoint,
+                protocol=protocol,  # type: ignore[arg-type]  # checked by push
+                auth=credentials,
+                body_format=body_format,  # type: ignore[arg-type]  # checked by push
+                chunk_triples=chunk,
+                include_default_graph=with_default_graph,
+                timeout_s=timeout,
+                progress=show,
+            )
+    except KGError as e:
+        raise _fail(str(e)) from e
+    err.print(report.summary(), highlight=False, soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command("validate")
@@ -214,7 +383,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
 ) -> None:
-    """Serve the store over the SPARQL 1.1 Protocol (FastAPI; see /docs)."""
+    """Serve the store over the SPARQL 1.1 Protocol (FastAPI; see /docs); read-only unless
+    KG_API_WRITE_TOKEN is set (docs/decisions/0012-endpoint-protocol.md)."""
     import os
 
     import uvicorn
@@ -226,7 +396,51 @@ def serve(
     err.print(f"SPARQL endpoint: http://{host}:{port}/sparql  (API docs: http://{host}:{port}/docs)")
     # The service lives in the `api` package, which depends on `kg`; importing it by name here keeps
     # `kg` free of an import of `api` (docs/decisions/0003-sparql-service.md).
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        **get_settings().uvicorn_options,
+    )
+
+
+@app.command("train")
+def train_cmd(
+    corpora: Annotated[
+        Path, typer.Option(help="The public corpora folder (GermEval 2014, UD German GSD/PUD, ...).")
+    ] = Path("../shared/corpora"),
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Where the packaged model goes (default: Settings.model, models/de_newskg)."),
+    ] = None,
+    workdir: Annotated[Path, typer.Option(help="Converted corpora and checkpoints.")] = Path("training"),
+    part: Annotated[
+        list[str] | None,
+        typer.Option(help="Train only this part (syntax, ner), evaluate it, and package nothing."),
+    ] = None,
+    jobs: Annotated[int, typer.Option(help="Parts trained at the same time, one core each.")] = 2,
+) -> None:
+    """Train the project's German model from the public corpora (fixed seeds), evaluate it on the
+    held-out parts, and package it (needs the training extra: pip install -e '.[train]')."""
+    from kg.train import train
+
+    target = output if output is not None else Path(get_settings().model)
+    parts = tuple(part) if part else ("syntax", "ner")
+    try:
+        report = train(corpora, target, workdir, parts=parts, jobs=jobs, echo=err.print)
+    except KGError as e:
+        raise _fail(str(e)) from e
+    table = Table("held-out set", "metric", "score")
+    for name, scores in report.scores.items():
+        for metric, value in scores.items():
+            table.add_row(name, metric, f"{value:.2f}")
+    out.print(table)
+    err.print(
+        f"{'packaged ' + str(target) if set(parts) == {'syntax', 'ner'} else 'not packaged'}; "
+        f"seconds: {json.dumps(report.seconds)}"
+    )
 
 
 def main() -> None:
