@@ -43,6 +43,29 @@ Relation = Literal[
 ]
 RELATIONS: tuple[Relation, ...] = get_args(Relation)
 SYMMETRIC_RELATIONS: frozenset[Relation] = frozenset({"meets", "partnerOf", "negotiatesWith"})
+ACTOR_TYPES: frozenset[EntityType] = frozenset({"Person", "Organization", "Country"})
+#: Entity types a relation's subject (domain) and object (range) may have, as in ontology/kg.ttl and
+#: the SHACL shapes: every subject is an actor, except that only people hold roles; most objects
+#: may be any entity.
+RELATION_DOMAINS: dict[Relation, frozenset[EntityType]] = {
+    r: frozenset({"Person"}) if r == "holdsRole" else ACTOR_TYPES for r in RELATIONS
+}
+RELATION_RANGES: dict[Relation, frozenset[EntityType]] = {
+    r: (
+        ACTOR_TYPES
+        if r in ("meets", "partnerOf", "negotiatesWith", "holdsRole")
+        else frozenset({"Organization"})
+        if r == "memberOf"
+        else frozenset(ENTITY_TYPES)
+    )
+    for r in RELATIONS
+}
+
+
+def key_type(key: str) -> EntityType | None:
+    """The type a minted entity key names (``person/...`` -> Person); None for a Wikidata id."""
+    prefix = key.split("/", 1)[0] if "/" in key else ""
+    return next((t for t in ENTITY_TYPES if t.lower() == prefix), None)
 
 
 def sha256_hex(text: str) -> str:

@@ -146,14 +146,58 @@ _NER_LABELS = {"PER": "PER", "PERSON": "PER", "ORG": "ORG", "LOC": "LOC", "GPE":
 _NEW_TYPES: dict[str, EntityType] = {"PER": "Person", "ORG": "Organization", "LOC": "Location"}
 
 
+_NOT_NAME_POS = frozenset({"NOUN", "ADJ", "VERB", "ADV", "PRON", "DET", "ADP", "NUM"})
+_CALENDAR = frozenset(
+    [
+        "Januar",
+        "Jänner",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+        "January",
+        "February",
+        "March",
+        "May",
+        "June",
+        "July",
+        "October",
+        "December",
+        "Montag",
+        "Dienstag",
+        "Mittwoch",
+        "Donnerstag",
+        "Freitag",
+        "Samstag",
+        "Sonnabend",
+        "Sonntag",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ]
+)
+
+
 def _plausible_name(surface: str) -> bool:
-    """A name a recogniser may add: starts upper-case, has a letter, no digits, not a function word."""
+    """A name a recogniser may add: upper-case start, no digits, not a function word or a month/day."""
     words = surface.split()
     return (
         len(surface) >= 2
         and surface[:1].isupper()
         and not any(ch.isdigit() for ch in surface)
         and words[0] not in _NOT_NAMES
+        and words[0] not in _CALENDAR
         and len(words) <= 6
     )
 
@@ -437,10 +481,16 @@ class LinkerComponent:
         self.ner_sources = ner_sources
 
     def _recognised(self, doc: Doc) -> list[Recognised]:
+        """Spans of the recognisers, minus one-word spans the tagger calls a common noun or adjective
+        (``Regierung``, ``Volksrepublik``: a name is PROPN; untagged docs keep every span)."""
         out: list[Recognised] = []
         for source in self.ner_sources:
             spans: Sequence[Span] = doc.ents if source == "ents" else doc.spans.get(source, [])
-            out.extend((span.start_char, span.end_char, span.label_) for span in spans)
+            out.extend(
+                (span.start_char, span.end_char, span.label_)
+                for span in spans
+                if not (len(span) == 1 and span[0].pos_ in _NOT_NAME_POS)
+            )
         return out
 
     def __call__(self, doc: Doc) -> Doc:

@@ -40,12 +40,20 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from kg.kb import KnowledgeBase, load_kb
-from kg.model import Modality, Relation, Statement
+from kg.model import (
+    ACTOR_TYPES,
+    RELATION_DOMAINS,
+    RELATION_RANGES,
+    EntityType,
+    Modality,
+    Relation,
+    Statement,
+    key_type,
+)
 from kg.pipeline.linker import TITLE, LinkedMention
 
 _TOKEN = re.compile(r"\w+(?:[-‐]\w+)*-?|[^\w\s]")
 
-ACTOR_TYPES = frozenset({"Person", "Organization", "Country"})
 
 _SPEECH = re.compile(
     r"(sagt|sagte|sagten|erklärt|erklärte|erklärten|warnt|warnte|warnten|betont|betonte|kommentierte|"
@@ -297,7 +305,9 @@ class RelationExtractor:
                     else speaker
                 )
                 key = (f.subject, f.relation, f.object, claimed, start)
-                if key in statements or f.subject == f.object:
+                if key in statements or not self._type_ok(f.relation, f.subject, f.object):
+                    continue
+                if f.subject == f.object:
                     continue
                 statements[key] = Statement(
                     subject=f.subject,
@@ -512,7 +522,7 @@ class RelationExtractor:
                         and trig.relation != "memberOf"
                     ):
                         o_key = self._owner(o.entity) if o.type != "Country" else o.entity
-                    if self._type_ok(trig.relation, s_key) and s_key != o_key:
+                    if s_key != o_key:
                         out.append(
                             _Found(
                                 s_key,
@@ -689,14 +699,16 @@ class RelationExtractor:
             return toks[at + 1].mention, toks[at + 3].mention  # type: ignore[return-value]
         return None
 
-    def _type_ok(self, relation: Relation, subject: str) -> bool:
-        entity = self.kb.entities.get(subject)
-        subject_type = (
-            entity.type if entity else ("Person" if subject.startswith("person/") else "Organization")
+    def _entity_type(self, key: str) -> EntityType:
+        entity = self.kb.entities.get(key)
+        return entity.type if entity else (key_type(key) or "Other")
+
+    def _type_ok(self, relation: Relation, subject: str, object_: str) -> bool:
+        """Whether the ontology allows these entities' types as the relation's subject and object."""
+        return (
+            self._entity_type(subject) in RELATION_DOMAINS[relation]
+            and self._entity_type(object_) in RELATION_RANGES[relation]
         )
-        if relation == "holdsRole":
-            return subject_type == "Person"
-        return subject_type in ACTOR_TYPES
 
     # -- offices ------------------------------------------------------------------------------
 

@@ -39,7 +39,15 @@ from spacy.vocab import Vocab
 from kg.errors import ConfigError
 from kg.pipeline import features  # noqa: F401  (registers kg.ClusterHashEmbed.v1)
 from kg.pipeline.lemmatizer import agreement as lemma_agreement
-from kg.train.corpora import CORPORA, NER_SOURCES, Splits, load_splits, ner_docbin, ud_docbin
+from kg.train.corpora import (
+    CORPORA,
+    DEFAULT_NER_CORPORA,
+    GERMEVAL_COPIES,
+    Splits,
+    load_splits,
+    ner_docbin,
+    ud_docbin,
+)
 
 __all__ = ["TrainReport", "evaluate_model", "train"]
 
@@ -167,8 +175,9 @@ def evaluate_model(nlp: Language, path: Path, keys: tuple[str, ...]) -> dict[str
     return _pick(nlp.evaluate(examples), keys)
 
 
-def _meta(report: TrainReport, overrides: dict[str, Any]) -> dict[str, Any]:
-    used = [c for c in CORPORA if c.use != "excluded"]
+def _meta(report: TrainReport, overrides: dict[str, Any], ner_corpora: tuple[str, ...]) -> dict[str, Any]:
+    trained = {"germeval2014", "ud_german_gsd", "ud_german_pud", *ner_corpora}
+    used = [c for c in CORPORA if c.name in trained or c.use == "eval"]
     return {
         "lang": "de",
         "name": MODEL_NAME,
@@ -194,7 +203,9 @@ def _meta(report: TrainReport, overrides: dict[str, Any]) -> dict[str, Any]:
             }
         ],
         "excluded_sources": [
-            {"name": c.name, "license": c.licence, "reason": c.reason} for c in CORPORA if c.use == "excluded"
+            {"name": c.name, "license": c.licence, "reason": c.reason or "not in this model's corpus choice"}
+            for c in CORPORA
+            if c not in used
         ],
         "performance_heldout": report.scores,
         "training": {"seconds": report.seconds, "counts": report.counts, "overrides": overrides},
@@ -219,7 +230,8 @@ def train(
     workdir: Path,
     *,
     parts: tuple[str, ...] = ("syntax", "ner"),
-    ner_corpora: tuple[str, ...] = tuple(NER_SOURCES),
+    ner_corpora: tuple[str, ...] = DEFAULT_NER_CORPORA,
+    germeval_copies: int = GERMEVAL_COPIES,
     overrides: dict[str, dict[str, Any]] | None = None,
     jobs: int = 2,
     echo: Callable[[str], None] = print,
@@ -228,7 +240,7 @@ def train(
     overrides = overrides or {}
     report = TrainReport(output)
     t0 = time.perf_counter()
-    splits = load_splits(corpora, ner_corpora)
+    splits = load_splits(corpora, ner_corpora, germeval_copies)
     report.counts = splits.counts
     paths = prepare(splits, workdir / "corpus")
     report.seconds["convert"] = round(time.perf_counter() - t0, 1)
@@ -252,11 +264,12 @@ def train(
         100 * lemma_agreement(nlp, DocBin().from_disk(paths["ud-heldout"]).get_docs(nlp.vocab)), 2
     )
     report.seconds["total"] = round(time.perf_counter() - t0, 1)
-    nlp.meta.update(_meta(report, overrides))
+    nlp.meta.update(_meta(report, overrides, ner_corpora))
     if output.exists():
         if not (output / "meta.json").is_file():
             raise ConfigError(f"{output} exists and is not a spaCy model folder; refusing to overwrite it")
         shutil.rmtree(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)
     echo(json.dumps(report.scores, indent=1))
     return report
