@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 from spacy.language import Language
@@ -204,7 +203,10 @@ def span(text: str, name: str, label: str) -> tuple[int, int, str]:
 
 
 def test_recognised_names_the_kb_lacks_become_minted_entities_and_their_surnames_link() -> None:
-    text = "Die Ministerin Yvonne Kaltenbrunner-Hessel traf Vertreter der Firma Sonnwerk. Kaltenbrunner-Hessel lobte Tirschenreuth."
+    text = (
+        "Die Ministerin Yvonne Kaltenbrunner-Hessel traf Vertreter der Firma Sonnwerk. "
+        "Kaltenbrunner-Hessel lobte Tirschenreuth."
+    )
     got = linked(
         text,
         [
@@ -264,3 +266,34 @@ def test_the_first_listed_source_wins_between_recognisers() -> None:
     got = {m.text: m.entity for m in doc._.kg_mentions}
     assert got == {"Erika Brennwald": "person/erika-brennwald", "Wolfsbrunn": "location/wolfsbrunn"}
     assert [e.text for e in doc.spans["ner"]] == ["Erika Brennwald", "Wolfsbrunn"]
+
+
+def test_relations_respect_the_ontology_domains_and_ranges() -> None:
+    # Arktis is a kg:Location in the KB: it may be supported, but it cannot be anyone's partner
+    got = statements(
+        "Russland vertieft die Zusammenarbeit mit der Arktis. Russland traf die Arktis. "
+        "Russland unterstützt die Arktis."
+    )
+    assert {(s, r, o) for s, r, o, *_ in got} == {("Q159", "supports", "location/arctic")}
+
+
+def test_relation_signatures_match_the_ontology() -> None:
+    from rdflib import Graph, URIRef
+
+    from kg.model import RELATION_DOMAINS, RELATION_RANGES
+    from kg.vocab import KG
+
+    ontology = Graph().parse(REPO_ROOT / "ontology" / "kg.ttl")
+    classes = {
+        KG.Actor: {"Person", "Organization", "Country"},
+        KG.Entity: {"Person", "Organization", "Country", "Location", "Other"},
+        KG.Organization: {"Organization"},
+        KG.Person: {"Person"},
+    }
+    rdfs = "http://www.w3.org/2000/01/rdf-schema#"
+    for relation, allowed in RELATION_RANGES.items():
+        (range_,) = ontology.objects(URIRef(KG + relation), URIRef(rdfs + "range"))
+        assert classes[range_] == set(allowed), relation
+    for relation, allowed in RELATION_DOMAINS.items():
+        (domain,) = ontology.objects(URIRef(KG + relation), URIRef(rdfs + "domain"))
+        assert classes[domain] == set(allowed), relation

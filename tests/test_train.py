@@ -76,7 +76,8 @@ def test_map_tags_repairs_orphan_inside_tags_and_maps_fine_labels() -> None:
 def test_europeana_is_cut_into_sentences_and_comments_are_skipped(tmp_path: Path) -> None:
     path = tmp_path / "e.bio"
     path.write_text(
-        "# file:\tx\nHerr O\nBismarck B-PER\nsprach O\nin O\nBerlin B-LOC\n. O\nDie O\nZeitung O\nmeldet O\nes O\n",
+        "# file:\tx\nHerr O\nBismarck B-PER\nsprach O\nin O\nBerlin B-LOC\n. O\n"
+        "Die O\nZeitung O\nmeldet O\nes O\n",
         encoding="utf-8",
     )
     got = read_europeana(path)
