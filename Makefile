@@ -7,7 +7,7 @@ STORE ?= kg-store
 PORT  ?= 8000
 EXAMPLE := SELECT ?who ?whom WHERE { ?s kg:supports ?o . ?s rdfs:label ?who . ?o rdfs:label ?whom . FILTER(lang(?who) = "de" && lang(?whom) = "de") } ORDER BY ?who ?whom
 
-.PHONY: install demo build test lint clean
+.PHONY: install demo build test lint clean train
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -42,6 +42,11 @@ lint: install
 
 test: install lint $(VENV)/.installed-flair
 	KG_REQUIRE_FLAIR=1 $(VENV)/bin/pytest
+
+# Retrain the shipped model from ../shared/corpora (about 25 minutes on 2 cores; kg train --help).
+train: install
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[train]"
+	$(KG) train --corpora $(or $(CORPORA),../shared/corpora)
 
 clean:
 	rm -rf $(STORE) .pytest_cache .mypy_cache .ruff_cache
