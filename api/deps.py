@@ -1,4 +1,8 @@
-"""Reusable dependencies: the store and the settings the app was created with."""
+"""Reusable dependencies: the store and the settings the app was created with.
+
+Async on purpose: FastAPI runs a plain ``def`` dependency in a worker thread, a hand-off that costs
+more than these attribute reads.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from kg.settings import Settings
 from kg.store import Store
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     """The store opened by the app's lifespan (or given to `create_app`)."""
     store: Store | None = getattr(request.app.state, "store", None)
     if store is None:
@@ -20,13 +24,13 @@ def get_store(request: Request) -> Store:
     return store
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The library settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_app_api_settings(request: Request) -> ApiSettings:
+async def get_app_api_settings(request: Request) -> ApiSettings:
     """The service settings the app was created with."""
     api_settings: ApiSettings = request.app.state.api_settings
     return api_settings

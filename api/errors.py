@@ -6,7 +6,7 @@ what to do>}``. The status codes (docs/decisions/0003-sparql-service.md):
 ================  ======  =================================================
 error             status  why
 ================  ======  =================================================
-ApiError          its own a protocol problem (414, 413, 415, 406, 405, 404, 403, 400)
+ApiError          its own a protocol problem (414, 413, 415, 406, 405, 404, 403, 401, 400)
 QueryTimeout      503     the server stopped the work; try a narrower query
 ResultTooLarge    400     more rows or triples than KG_MAX_RESULTS; page with LIMIT/OFFSET
 QueryRefused      400     SERVICE, LOAD, a write to the default graph (or an update when read-only)

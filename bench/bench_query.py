@@ -169,23 +169,6 @@ def article_graphs(store: OxigraphStore) -> dict[str, list[ox.Triple]]:
     }
 
 
-def settle(folder: Path) -> None:
-    """Flush the write-ahead log into sorted tables and compact them.
-
-    Without this, RocksDB keeps the writes of a build in its log (600 MB for
-    1M quads), and every read-only open, each query worker of the service
-    included, replays it: about 20 s here, longer than the service's default
-    query timeout, so the first query per worker got 503. `OxigraphStore`
-    does not flush when a build ends (yet); see the report of this benchmark.
-    """
-    started = time.perf_counter()
-    store = ox.Store(str(folder))
-    store.flush()
-    store.optimize()
-    del store
-    print(f"flushed and compacted the store in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-
-
 def build_store(folder: Path, target: int, samples: Path | None) -> int:
     """Write copies of the sample articles into the store at `folder` until it holds about `target` quads.
 
@@ -219,7 +202,7 @@ def build_store(folder: Path, target: int, samples: Path | None) -> int:
             if copy % 25 == 0:
                 print(f"  {copy} of {copies} copies, {time.perf_counter() - started:.0f} s", file=sys.stderr)
         stats = store.stats()
-    settle(folder)
+    # Closing the store flushed and compacted it (OxigraphStore.close), so read-only opens are quick.
     print(
         f"built {copies} copies of {len(graphs)} articles in {time.perf_counter() - started:.0f} s: "
         f"{stats.articles} article graphs, {stats.named_graph_quads} quads in them, "

@@ -382,6 +382,9 @@ def serve(
     store: StoreOpt = Path("kg-store"),
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (uvicorn's access log; off: it costs time per request).")
+    ] = False,
 ) -> None:
     """Serve the store over the SPARQL 1.1 Protocol (FastAPI; see /docs); read-only unless
     KG_API_WRITE_TOKEN is set (docs/decisions/0012-endpoint-protocol.md)."""
@@ -402,6 +405,7 @@ def serve(
         host=host,
         port=port,
         log_level="info",
+        access_log=access_log,
         **get_settings().uvicorn_options,
     )
 

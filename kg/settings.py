@@ -46,11 +46,17 @@ class Settings(BaseSettings):
 
     @property
     def uvicorn_options(self) -> dict[str, Any]:
-        """How `kg serve` (and the tests' live server) run uvicorn: the h11 HTTP parser, reading
-        request lines and headers of up to ``9 * max_query_length`` bytes plus 64 KiB, so that a GET
-        query over the limit (percent-encoded: up to 9 bytes a character) is read whole and answered
-        414 rather than cut off with a connection reset (uvicorn's own limit is 16 KiB)."""
-        return {"http": "h11", "h11_max_incomplete_event_size": 9 * self.max_query_length + 65_536}
+        """How `kg serve` (and the tests' live server) run uvicorn: the httptools HTTP parser, bounded
+        (`api.server.BoundedHttpToolsProtocol`) to request lines and headers of up to
+        ``9 * max_query_length`` bytes plus 64 KiB, so that a GET query over the limit (percent-encoded:
+        up to 9 bytes a character) is read whole and answered 414 by the endpoint rather than cut off
+        with a connection reset (uvicorn's own limit is 16 KiB). The event loop is uvloop where it is
+        installed (uvicorn's ``loop="auto"``)."""
+        return {
+            # Named by import path: `kg` never imports `api` (docs/decisions/0003-sparql-service.md).
+            "http": "api.server:BoundedHttpToolsProtocol",
+            "h11_max_incomplete_event_size": 9 * self.max_query_length + 65_536,
+        }
 
 
 @lru_cache(maxsize=1)

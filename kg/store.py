@@ -24,16 +24,21 @@ snapshot taken after each write (docs/decisions/0012-endpoint-protocol.md).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import io
 import json
 import multiprocessing
+import os
+import pickle
 import queue
 import re
 import shutil
+import struct
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -126,6 +131,11 @@ class QueryResult:
 
     kind: QueryKind
     payload: bytes
+
+    @property
+    def native_format(self) -> ResultFormat:
+        """The format of `payload`, which `serialize` returns as it is: ``json`` or ``ntriples``."""
+        return "json" if self.kind in ("select", "ask") else "ntriples"
 
     @property
     def formats(self) -> tuple[ResultFormat, ...]:
@@ -244,6 +254,17 @@ class Store(Protocol):
         max_results: int | None = None,
     ) -> QueryResult: ...
 
+    async def aquery(
+        self,
+        sparql: str,
+        *,
+        timeout_s: float | None = None,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
+        max_results: int | None = None,
+    ) -> QueryResult: ...
+
     def select(
         self,
         sparql: str,
@@ -316,8 +337,14 @@ def keywords(sparql: str) -> list[str]:
     ``?service`` are not mistaken for the keyword. Codepoint escapes are
     decoded first, as the grammar says (SPARQL 1.1 §19.2). A cheap lexer,
     not a parser: when in doubt it reports a word, so a check built on it
-    refuses rather than lets through.
+    refuses rather than lets through. The last few texts' words are kept,
+    so the service's checks of one request lex its query once.
     """
+    return list(_keywords(sparql))
+
+
+@functools.lru_cache(maxsize=16)
+def _keywords(sparql: str) -> tuple[str, ...]:
     text = _decode_uchars(sparql)
     words: list[str] = []
     i, n = 0, len(text)
@@ -350,7 +377,7 @@ def keywords(sparql: str) -> list[str]:
             if i < n and text[i] == ":":  # the prefix of a prefixed name
                 continue
             words.append(match.group(0).upper())
-    return words
+    return tuple(words)
 
 
 def sparql_form(sparql: str) -> QueryKind | Literal["update"] | None:
@@ -360,7 +387,11 @@ def sparql_form(sparql: str) -> QueryKind | Literal["update"] | None:
     and done before the parser, so a service can answer an update with
     "read-only" rather than with a syntax error.
     """
-    for word in keywords(sparql):
+    return _form(_keywords(sparql))
+
+
+def _form(words: Sequence[str]) -> QueryKind | Literal["update"] | None:
+    for word in words:
         if word in ("BASE", "PREFIX"):
             continue
         if word in _QUERY_KEYWORDS:
@@ -377,13 +408,14 @@ def check_query(sparql: str) -> QueryKind | None:
     Raises `QueryRefused` with the reason. Runs before pyoxigraph sees the
     text, because pyoxigraph would fetch a ``SERVICE`` from the network.
     """
-    form = sparql_form(sparql)
+    words = _keywords(sparql)
+    form = _form(words)
     if form == "update":
         raise QueryRefused(
             "this endpoint is read-only: SPARQL updates (INSERT, DELETE, LOAD, CLEAR, DROP, ...) are "
             "refused; the store is written only by `kg build`"
         )
-    if "SERVICE" in keywords(sparql):
+    if "SERVICE" in words:
         raise QueryRefused(
             "SERVICE is refused: it would make this server fetch data from another endpoint over the "
             "network; query the other endpoint yourself, or load its data into the graph"
@@ -394,13 +426,82 @@ def check_query(sparql: str) -> QueryKind | None:
 # --------------------------------------------------------------------------- evaluation
 
 
+#: A complete JSON string (pyoxigraph writes no whitespace and escapes quotes, backslashes and
+#: control characters inside strings).
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+#: The rest of a JSON string after its opening quote, up to (not including) its closing quote.
+_JSON_STRING_REST = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
+
+
+def _string_rest_end(data: bytes, start: int) -> int:
+    """Where the JSON string whose text starts at `start` ends: at its closing quote, or at a
+    backslash that is the last byte, or at the end of `data`."""
+    match = _JSON_STRING_REST.match(data, start)
+    return match.end() if match else start  # it always matches (possibly empty)
+
+
+class _JsonRowCounter:
+    """Counts the rows (bindings) of SPARQL Results JSON exactly, chunk by chunk, as it is written.
+
+    With its strings removed, a result reads ``{:{:[,]},:{:[{:{:,:}},{}]}}``:
+    a binding is an object that follows ``[`` or ``,``; a term is one that
+    follows ``:`` (quoted triples included), and the head's variables are
+    strings. So the rows are the ``[{`` and ``,{`` outside strings. A string
+    or a ``,{`` cut by a chunk boundary is carried over to the next chunk.
+    """
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self._in_string = False  # the last chunk ended inside a string ...
+        self._escaped = False  # ... right after a backslash
+        self._pending = False  # the last chunk ended with "," or "[" outside strings
+
+    def feed(self, data: bytes) -> None:
+        i, n = 0, len(data)
+        if self._in_string:
+            if self._escaped:
+                if not n:
+                    return
+                i, self._escaped = 1, False
+            end = _string_rest_end(data, i)
+            if end == n:
+                return
+            if end == n - 1 and data[end] == 0x5C:  # a backslash, its escaped byte in the next chunk
+                self._escaped = True
+                return
+            self._in_string, i = False, end + 1
+        if i == n:
+            return
+        if self._pending:
+            self.rows += data[i] == 0x7B  # "{"
+            self._pending = False
+        part = data[i:]
+        stripped = _JSON_STRING.sub(b"", part)
+        opening = stripped.find(b'"')
+        if opening >= 0:
+            # An unterminated string runs to the end of the chunk (nothing after its opening quote
+            # was removed): carry it over, noting a backslash that escapes the next chunk's first byte.
+            tail = stripped[opening:]
+            self._in_string = True
+            self._escaped = _string_rest_end(tail, 1) < len(tail)
+            stripped = stripped[:opening]
+        elif part.endswith((b",", b"[")):
+            self._pending = True
+            stripped = stripped[:-1]
+        self.rows += stripped.count(b"[{") + stripped.count(b",{")
+
+
 class _DeadlineWriter(io.BytesIO):
-    """A byte buffer that stops a serialisation once the deadline has passed or it has too many lines.
+    """A byte buffer that stops a serialisation once the deadline has passed or it has too many results.
 
     pyoxigraph evaluates lazily while it writes results (in 8 KiB chunks),
-    so raising here stops the evaluation between two chunks. Lines count
-    results: one per row in TSV (after the header), one per triple in
-    N-Triples (both escape newlines inside literals).
+    so raising here stops the evaluation between two chunks. Results are
+    counted as lines for N-Triples (one per triple: newlines inside literals
+    are escaped), and as rows of SPARQL Results JSON for a SELECT
+    (`_JsonRowCounter`): while the count of ``{`` bytes, an upper bound (each
+    row opens at least one object), is within the limit, exactly counting is
+    not needed; past it, the rows written so far and all that follow are
+    counted exactly.
     """
 
     def __init__(
@@ -409,22 +510,36 @@ class _DeadlineWriter(io.BytesIO):
         limit_s: float | None,
         *,
         max_results: int | None = None,
-        what: str = "results",
-        header_lines: int = 0,
+        what: Literal["triples", "rows"] = "triples",
     ) -> None:
         super().__init__()
         self.deadline = deadline
         self.limit_s = limit_s
-        self.max_lines = max_results + header_lines if max_results is not None else None
         self.max_results = max_results
         self.what = what
         self.lines = 0
+        self.braces = 0
+        self.rows: _JsonRowCounter | None = None
 
     def write(self, buffer: Any, /) -> int:
         _check_deadline(self.deadline, self.limit_s)
-        if self.max_lines is not None:
-            self.lines += bytes(buffer).count(b"\n")
-            if self.lines > self.max_lines:
+        if self.max_results is not None:
+            data = bytes(buffer)
+            if self.what == "triples":
+                self.lines += data.count(b"\n")
+                over = self.lines > self.max_results
+            elif self.rows is not None:
+                self.rows.feed(data)
+                over = self.rows.rows > self.max_results
+            else:
+                # The result object, "head" and "results" open three objects; each row one or more.
+                self.braces += data.count(b"{")
+                over = False
+                if self.braces - 3 > self.max_results:
+                    self.rows = _JsonRowCounter()
+                    self.rows.feed(self.getvalue() + data)
+                    over = self.rows.rows > self.max_results
+            if over:
                 raise ResultTooLarge(
                     f"the query has more than {self.max_results} {self.what}, the most this endpoint "
                     "sends (KG_MAX_RESULTS); page through them with ORDER BY, LIMIT and OFFSET, or "
@@ -503,17 +618,12 @@ def _evaluate(
             sink = _DeadlineWriter(deadline, limit_s, max_results=max_results, what="triples")
             results.serialize(sink, ox.RdfFormat.N_TRIPLES)
             payload = sink.getvalue()
-        elif isinstance(results, ox.QuerySolutions) and max_results is not None:
-            # Written as TSV, one line per row, to count the rows as they come; then as SPARQL JSON
-            # (TSV keeps every term as it is; the second pass costs about a third more).
-            kind = "select"
-            sink = _DeadlineWriter(deadline, limit_s, max_results=max_results, what="rows", header_lines=1)
-            results.serialize(sink, ox.QueryResultsFormat.TSV)
-            tsv = ox.parse_query_results(sink.getvalue(), ox.QueryResultsFormat.TSV)
-            payload = _bytes(tsv.serialize(format=ox.QueryResultsFormat.JSON))
         else:
+            # SELECT rows are counted while the JSON is written (`_JsonRowCounter`).
             kind = "select" if isinstance(results, ox.QuerySolutions) else "ask"
-            sink = _DeadlineWriter(deadline, limit_s)
+            sink = _DeadlineWriter(
+                deadline, limit_s, max_results=max_results if kind == "select" else None, what="rows"
+            )
             results.serialize(sink, ox.QueryResultsFormat.JSON)
             payload = sink.getvalue()
     except (OSError, RuntimeError) as e:
@@ -535,17 +645,20 @@ def _worker_main(path: str, conn: Connection) -> None:
     Each request names the folder to read: the store at `path` itself, or
     (when the service writes) the snapshot of the latest write; the worker
     opens it when it differs from the one it has open
-    (docs/decisions/0012-endpoint-protocol.md).
+    (docs/decisions/0012-endpoint-protocol.md). Requests come pickled, the
+    answers go back as `_answer` bytes (the payload as pyoxigraph wrote it,
+    not pickled), each one message of `Connection.send_bytes`. An empty
+    message means stop.
     """
     store: ox.Store | None = None
     while True:
         try:
-            request = conn.recv()
+            message = conn.recv_bytes()
         except EOFError:
             return
-        if request is None:
+        if not message:
             return
-        folder, sparql, form, default_graph, named_graphs, base_iri, max_results = request
+        folder, sparql, form, default_graph, named_graphs, base_iri, max_results = pickle.loads(message)
         try:
             if store is None or folder != path:
                 store = None
@@ -562,11 +675,120 @@ def _worker_main(path: str, conn: Connection) -> None:
                 base_iri=base_iri,
                 max_results=max_results,
             )
-            conn.send(("ok", result.kind, result.payload))
+            conn.send_bytes(_answer("ok", result.kind, result.payload))
         except QueryError as e:
-            conn.send(("query", type(e).__name__, str(e)))
+            conn.send_bytes(_answer("query", type(e).__name__, str(e).encode("utf-8")))
         except Exception as e:  # reported to the parent, which raises it as a StoreError
-            conn.send(("store", type(e).__name__, str(e)))
+            conn.send_bytes(_answer("store", type(e).__name__, str(e).encode("utf-8")))
+
+
+_KINDS: dict[str, QueryKind] = {kind: kind for kind in get_args(QueryKind)}
+
+
+def _answer(status: str, name: str, body: bytes) -> bytes:
+    """A worker's answer: ``<status> <kind or error class>\\n`` and the payload or error message."""
+    return f"{status} {name}\n".encode("ascii") + body
+
+
+def _result_of(answer: bytes) -> QueryResult:
+    """The `QueryResult` of a worker's answer, or the error it reports, raised."""
+    newline = answer.index(b"\n")
+    status, _, name = answer[:newline].decode("ascii").partition(" ")
+    body = answer[newline + 1 :]
+    if status == "ok":
+        return QueryResult(kind=_KINDS[name], payload=body)
+    message = body.decode("utf-8")
+    if status == "query":
+        errors: dict[str, type[QueryError]] = {
+            "QueryRefused": QueryRefused,
+            "QueryTimeout": QueryTimeout,
+            "ResultTooLarge": ResultTooLarge,
+        }
+        raise errors.get(name, QueryError)(message)
+    raise StoreError(f"the query worker failed: {name}: {message}")
+
+
+def _frame(message: bytes) -> bytes:
+    """`message` with the length header `Connection.send_bytes` writes (and `recv_bytes` reads)."""
+    if len(message) > 0x7FFFFFFF:
+        return struct.pack("!iQ", -1, len(message)) + message
+    return struct.pack("!i", len(message)) + message
+
+
+async def _ready(fd: int, seconds: float, *, write: bool = False) -> bool:
+    """Wait until `fd` can be read (or written) without blocking; False when `seconds` pass first."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[bool] = loop.create_future()
+
+    def wake(value: bool) -> None:
+        if not ready.done():
+            ready.set_result(value)
+
+    if write:
+        loop.add_writer(fd, wake, True)
+    else:
+        loop.add_reader(fd, wake, True)
+    timer = loop.call_later(max(0.0, seconds), wake, False)
+    try:
+        return await ready
+    finally:
+        timer.cancel()
+        if write:
+            loop.remove_writer(fd)
+        else:
+            loop.remove_reader(fd)
+
+
+async def _exchange(conn: Connection, request: bytes, deadline: float) -> bytes | None:
+    """Send one message on `conn` and read the answer, waiting on the event loop (no thread);
+    None when the deadline passes first. Speaks `Connection.send_bytes` / `recv_bytes` framing."""
+    fd = conn.fileno()
+    os.set_blocking(fd, False)
+    try:
+        out = memoryview(_frame(request))
+        while out:
+            try:
+                out = out[os.write(fd, out) :]
+            except BlockingIOError:
+                if not await _ready(fd, deadline - time.monotonic(), write=True):
+                    return None
+        received = bytearray()
+        while True:
+            if len(received) >= 4:
+                (size,) = struct.unpack("!i", received[:4])
+                header = 4
+                if size == -1 and len(received) >= 12:
+                    (size,) = struct.unpack("!Q", received[4:12])
+                    header = 12
+                if size >= 0 and len(received) >= header + size:
+                    return bytes(received[header : header + size])
+            try:
+                chunk = os.read(fd, 1 << 20)
+            except BlockingIOError:
+                if not await _ready(fd, deadline - time.monotonic()):
+                    return None
+                continue
+            if not chunk:
+                raise EOFError("the query worker closed its end of the pipe")
+            received += chunk
+    finally:
+        with contextlib.suppress(OSError):
+            os.set_blocking(fd, True)
+
+
+async def _acquire(try_acquire: Callable[[], bool], deadline: float) -> bool:
+    """Poll a non-blocking `try_acquire` from the event loop until it succeeds or the deadline passes.
+
+    For the thread primitives the workers share with synchronous callers; polling (every 0.5 to
+    10 ms) happens only while they are taken."""
+    delay = 0.0005
+    while not try_acquire():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        await asyncio.sleep(min(delay, left))
+        delay = min(2 * delay, 0.01)
+    return True
 
 
 @dataclass(eq=False)
@@ -583,7 +805,8 @@ class _WorkerPool:
     store with `pyoxigraph.Store.read_only`; on timeout the process is
     killed and a fresh one is started for the next query. Workers are
     started lazily (about 0.3 s each, mostly importing this module) and
-    reused. See docs/decisions/0003-sparql-service.md.
+    reused. `run` waits for the answer in the calling thread, `arun` on the
+    event loop. See docs/decisions/0003-sparql-service.md.
     """
 
     def __init__(self, path: Path, *, size: int) -> None:
@@ -607,6 +830,18 @@ class _WorkerPool:
             self._all.add(worker)
         return worker
 
+    async def _astart(self) -> _Worker:
+        """`_start` in a thread (spawning takes some milliseconds); a worker whose start outlives a
+        cancelled caller goes to the idle ones."""
+        starting = asyncio.get_running_loop().run_in_executor(None, self._start)
+        try:
+            return await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            starting.add_done_callback(
+                lambda done: None if done.cancelled() or done.exception() else self._idle.put(done.result())
+            )
+            raise
+
     def _discard(self, worker: _Worker) -> None:
         with self._lock:
             self._all.discard(worker)
@@ -622,6 +857,33 @@ class _WorkerPool:
         with self._lock:
             return [w.process.pid for w in self._all if w.process.pid is not None]
 
+    def _request(
+        self,
+        sparql: str,
+        form: QueryKind | None,
+        default_graph: list[str] | None,
+        named_graphs: list[str] | None,
+        folder: Path | None,
+        base_iri: str | None,
+        max_results: int | None,
+    ) -> bytes:
+        if self._closed:
+            raise StoreError("the store is closed; open it again with kg.store.open_store")
+        request = (
+            str(folder or self._path),
+            sparql,
+            form,
+            default_graph,
+            named_graphs,
+            base_iri,
+            max_results,
+        )
+        return pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _died(self, worker: _Worker, error: Exception) -> StoreError:
+        self._discard(worker)
+        return StoreError(f"the query worker process died ({error}); is the store at {self._path} readable?")
+
     def run(
         self,
         sparql: str,
@@ -635,47 +897,67 @@ class _WorkerPool:
         max_results: int | None = None,
         deadline: float | None = None,
     ) -> QueryResult:
-        if self._closed:
-            raise StoreError("the store is closed; open it again with kg.store.open_store")
+        request = self._request(sparql, form, default_graph, named_graphs, folder, base_iri, max_results)
         deadline = deadline if deadline is not None else time.monotonic() + timeout_s
         if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise QueryTimeout(
-                f"no query worker became free within the limit of {timeout_s:g} s; the server is busy, "
-                "try again later"
-            )
+            raise QueryTimeout(_busy_message(timeout_s))
         try:
             try:
                 worker = self._idle.get_nowait()
             except queue.Empty:
                 worker = self._start()
             try:
-                request = (str(folder or self._path), sparql, form, default_graph, named_graphs)
-                worker.conn.send((*request, base_iri, max_results))
+                worker.conn.send_bytes(request)
                 ready = worker.conn.poll(max(0.0, deadline - time.monotonic()))
-                answer = worker.conn.recv() if ready else None
+                answer = worker.conn.recv_bytes() if ready else None
             except (EOFError, OSError) as e:
-                self._discard(worker)
-                raise StoreError(
-                    f"the query worker process died ({e}); is the store at {self._path} readable?"
-                ) from e
+                raise self._died(worker, e) from e
             if answer is None:
                 self._discard(worker)
                 raise QueryTimeout(_timeout_message(timeout_s))
             self._idle.put(worker)
         finally:
             self._slots.release()
-        status, first, second = answer
-        if status == "ok":
-            return QueryResult(kind=first, payload=second)
-        if status == "query":
-            errors: dict[str, type[QueryError]] = {
-                "QueryRefused": QueryRefused,
-                "QueryTimeout": QueryTimeout,
-                "ResultTooLarge": ResultTooLarge,
-            }
-            error = errors.get(first, QueryError)
-            raise error(second)
-        raise StoreError(f"the query worker failed: {first}: {second}")
+        return _result_of(answer)
+
+    async def arun(
+        self,
+        sparql: str,
+        form: QueryKind | None,
+        *,
+        default_graph: list[str] | None,
+        named_graphs: list[str] | None,
+        timeout_s: float,
+        folder: Path | None = None,
+        base_iri: str | None = None,
+        max_results: int | None = None,
+        deadline: float | None = None,
+    ) -> QueryResult:
+        """`run` for the event loop: the request is written to the worker's pipe and the answer read
+        when the loop reports it readable, so no thread waits; at the deadline the worker is killed."""
+        request = self._request(sparql, form, default_graph, named_graphs, folder, base_iri, max_results)
+        deadline = deadline if deadline is not None else time.monotonic() + timeout_s
+        if not await _acquire(lambda: self._slots.acquire(blocking=False), deadline):
+            raise QueryTimeout(_busy_message(timeout_s))
+        try:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                worker = await self._astart()
+            try:
+                answer = await _exchange(worker.conn, request, deadline)
+            except (EOFError, OSError) as e:
+                raise self._died(worker, e) from e
+            except BaseException:  # cancelled: the worker may be busy, and its answer would be misread
+                self._discard(worker)
+                raise
+            if answer is None:
+                self._discard(worker)  # SIGKILL: a killed process exits at once
+                raise QueryTimeout(_timeout_message(timeout_s))
+            self._idle.put(worker)
+        finally:
+            self._slots.release()
+        return _result_of(answer)
 
     def close(self) -> None:
         self._closed = True
@@ -683,10 +965,21 @@ class _WorkerPool:
             workers = list(self._all)
         for worker in workers:
             with contextlib.suppress(OSError, ValueError):
-                worker.conn.send(None)
+                worker.conn.send_bytes(b"")
         for worker in workers:
             worker.process.join(timeout=1)
             self._discard(worker)
+
+
+def _writing_message(timeout_s: float) -> str:
+    return f"the store was being written for longer than the query limit of {timeout_s:g} s; try again"
+
+
+def _busy_message(timeout_s: float) -> str:
+    return (
+        f"no query worker became free within the limit of {timeout_s:g} s; the server is busy, "
+        "try again later"
+    )
 
 
 # --------------------------------------------------------------------------- the implementation
@@ -879,6 +1172,7 @@ class OxigraphStore:
         # queries exclude each other (docs/decisions/0012-endpoint-protocol.md).
         self._lock = _ReadWriteLock()
         self._generation = 0
+        self._written = False
         self._snapshots: Path | None = None
         if self._pool is not None and path is not None and not read_only:
             self._snapshots = path.parent / f".{path.name}.snapshots"
@@ -897,12 +1191,27 @@ class OxigraphStore:
         self.close()
 
     def close(self) -> None:
-        """Stop the query workers and release the store (RocksDB closes when pyoxigraph drops it)."""
+        """Stop the query workers and release the store (RocksDB closes when pyoxigraph drops it).
+
+        A persistent store written since it was opened is flushed and compacted first
+        (`pyoxigraph.Store.flush`, `optimize`): otherwise RocksDB leaves the writes in its
+        write-ahead log, which every read-only open (the service and each of its query workers)
+        replays: about 20 s after writing 1M quads, longer than the query timeout.
+        """
         if self._pool is not None:
             self._pool.close()
         if self._snapshots is not None:
             shutil.rmtree(self._snapshots, ignore_errors=True)
-        self._ox = None
+        store, self._ox = self._ox, None
+        if store is not None and self._written and self.path is not None and not self.read_only:
+            try:
+                store.flush()
+                store.optimize()
+            except OSError as e:
+                raise StoreError(
+                    f"could not flush the store at {self.path} when closing it: {e}; the writes are in its "
+                    "write-ahead log, which the next open replays"
+                ) from e
 
     def _snapshot(self) -> None:
         """A checkpoint of the store as it is now, for the query workers; older ones are removed.
@@ -944,6 +1253,7 @@ class OxigraphStore:
             try:
                 yield store
             finally:
+                self._written = True
                 self._generation += 1
                 self._snapshot()
 
@@ -1155,10 +1465,7 @@ class OxigraphStore:
                     max_results=max_results,
                 )
             if not self._lock.acquire_read(timeout_s):
-                raise QueryTimeout(
-                    f"the store was being written for longer than the query limit of {timeout_s:g} s; "
-                    "try again"
-                )
+                raise QueryTimeout(_writing_message(timeout_s))
             try:
                 return self._pool.run(
                     sparql,
@@ -1184,6 +1491,65 @@ class OxigraphStore:
             base_iri=base_iri,
             max_results=max_results,
         )
+
+    async def aquery(
+        self,
+        sparql: str,
+        *,
+        timeout_s: float | None = None,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
+        max_results: int | None = None,
+    ) -> QueryResult:
+        """`query` for a caller on an asyncio event loop (the service), with the same arguments and errors.
+
+        A query that goes to a worker process is written to the worker's pipe
+        and its answer awaited on the event loop, with no thread in between;
+        at the limit the worker is killed, as in `query`. A query that runs
+        in this process (no timeout, no workers) runs in a thread.
+        """
+        if timeout_s is None or self._pool is None:
+            return await asyncio.to_thread(
+                self.query,
+                sparql,
+                timeout_s=timeout_s,
+                default_graph=default_graph,
+                named_graphs=named_graphs,
+                base_iri=base_iri,
+                max_results=max_results,
+            )
+        form = check_query(sparql)
+        if timeout_s <= 0:
+            raise QueryError(f"timeout_s must be positive, got {timeout_s}")
+        deadline = time.monotonic() + timeout_s
+        if self.read_only:
+            return await self._pool.arun(
+                sparql,
+                form,
+                default_graph=default_graph,
+                named_graphs=named_graphs,
+                timeout_s=timeout_s,
+                base_iri=base_iri,
+                max_results=max_results,
+                deadline=deadline,
+            )
+        if not await _acquire(lambda: self._lock.acquire_read(0), deadline):
+            raise QueryTimeout(_writing_message(timeout_s))
+        try:
+            return await self._pool.arun(
+                sparql,
+                form,
+                default_graph=default_graph,
+                named_graphs=named_graphs,
+                timeout_s=timeout_s,
+                folder=self._snapshots / f"{self._generation:08d}" if self._snapshots else None,
+                base_iri=base_iri,
+                max_results=max_results,
+                deadline=deadline,
+            )
+        finally:
+            self._lock.release_read()
 
     def select(
         self,

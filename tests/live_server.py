@@ -1,7 +1,7 @@
 """A real uvicorn server on 127.0.0.1 for the tests that talk HTTP to the service.
 
 It runs uvicorn with the options `kg serve` uses (`Settings.uvicorn_options`:
-the h11 parser and its request size limit), so a test sees what a client
+the bounded httptools parser, `api.server`), so a test sees what a client
 of `kg serve` sees.
 """
 

@@ -362,7 +362,18 @@ def test_index_and_health(client: TestClient) -> None:
     example = client.get(index["example"])
     assert example.status_code == 200
     assert example.json()["head"]["vars"] == ["who", "whom", "statements"]
+    assert index["ui"] == "http://testserver/ui/"
+    assert client.get(index["ui"]).status_code == 200
     assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_sparql_get_and_post_are_two_operations(client: TestClient) -> None:
+    """Each method of /sparql has its own operation id (no "Duplicate Operation ID" warning: the
+    test suite turns warnings into errors)."""
+    paths = client.get("/openapi.json").json()["paths"]
+    assert paths["/sparql"]["get"]["operationId"] == "sparql_get"
+    assert paths["/sparql"]["post"]["operationId"] == "sparql_post"
+    assert client.post("/sparql", data={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
 
 
 # --------------------------------------------------------------------------- the persistent store

@@ -202,6 +202,65 @@ def test_190_kb_get_query_gets_414_not_a_reset(live: str, no_proxy: None) -> Non
 
 
 @pytest.mark.slow
+def test_get_query_over_64_kib_is_answered(live: str, no_proxy: None) -> None:
+    """httptools parses URLs of at most 64 KiB; a longer GET query within KG_MAX_QUERY_LENGTH is
+    still answered (`api.server.BoundedHttpToolsProtocol` splits its query string off)."""
+    values = " ".join(f"<{EX}n{i}>" for i in range(3000))
+    query = f"SELECT (COUNT(?x) AS ?n) WHERE {{ VALUES ?x {{ {values} }} }}"
+    assert len(quote(query)) > 65_536 and len(query) < 100_000
+    response = urllib.request.urlopen(f"{live}/sparql?query={quote(query)}&format=csv", timeout=30)
+    assert response.read().decode().splitlines() == ["n", "3000"]
+
+
+def test_request_head_over_the_bound_gets_414() -> None:
+    """A request line past uvicorn's bound is answered 414 in JSON and the connection closed, before
+    the rest is read (uvicorn itself bounds only h11, not httptools)."""
+    import asyncio
+
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    from api.server import BoundedHttpToolsProtocol
+
+    class Transport(asyncio.Transport):
+        def __init__(self) -> None:
+            super().__init__()
+            self.written, self.closed = b"", False
+
+        def get_extra_info(self, name: str, default: Any = None) -> Any:
+            return ("127.0.0.1", 8000) if name in ("sockname", "peername") else default
+
+        def write(self, data: bytes | bytearray | memoryview) -> None:
+            self.written += bytes(data)
+
+        def close(self) -> None:
+            self.closed = True
+
+        def is_closing(self) -> bool:
+            return self.closed
+
+    with open_store(None) as store:
+        config = uvicorn.Config(create_app(store=store, settings=settings()), http=BoundedHttpToolsProtocol)
+        config.h11_max_incomplete_event_size = 10_000
+        config.load()
+        loop = asyncio.new_event_loop()
+        try:
+            protocol = BoundedHttpToolsProtocol(config, ServerState(), {}, _loop=loop)
+            transport = Transport()
+            protocol.connection_made(transport)
+            protocol.data_received(b"GET /sparql?query=" + b"x" * 6000)
+            assert not transport.closed and transport.written == b""  # within the bound: still reading
+            protocol.data_received(b"x" * 6000)
+            assert transport.closed
+            head, _, body = transport.written.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 414 ")
+            assert json.loads(body)["error"] == "too_large"
+            assert "POST" in json.loads(body)["detail"]
+        finally:
+            loop.close()
+
+
+@pytest.mark.slow
 def test_timeout_stops_the_query_and_frees_the_worker(tmp_path: Path, no_proxy: None) -> None:
     import httpx
 
@@ -391,6 +450,7 @@ def test_update_needs_the_token(writable: tuple[TestClient, Any]) -> None:
     missing = client.post("/sparql", data={"update": update})
     assert missing.status_code == 401
     assert missing.headers["www-authenticate"].startswith("Bearer")
+    assert missing.json()["error"] == "unauthorized"
     wrong = client.post("/sparql", data={"update": update}, headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401
     assert not ask(client, f"ASK {{ <{EX}a> <{EX}b> <{EX}c> }}")

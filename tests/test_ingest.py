@@ -108,12 +108,16 @@ def test_a_missing_or_wrong_token_is_401(client: TestClient, headers: dict[str, 
     response = client.post("/api/articles", json=ARTICLE, headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.json()["error"] == "unauthorized"
+    assert "Authorization: Bearer" in response.json()["detail"]
 
 
 def test_without_a_configured_token_writes_are_403(store: OxigraphStore) -> None:
     with TestClient(create_app(store=store, settings=SETTINGS, api_settings=ApiSettings())) as client:
         response = client.post("/api/articles", json=ARTICLE, headers=AUTH)
     assert response.status_code == 403
+    assert response.json()["error"] == "read_only"
+    assert "KG_API_WRITE_TOKEN" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(

@@ -644,9 +644,6 @@ def test_api_refuses_bad_parameters(
         assert response.json()["error"] == "bad_request"
 
 
-# The /sparql route serves GET and POST from one function, so FastAPI warns that the two operations
-# share an id when it builds the schema; that is the SPARQL route's, not this module's.
-@pytest.mark.filterwarnings("ignore:Duplicate Operation ID:UserWarning")
 def test_export_is_documented_in_openapi(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/export"]["get"]
     parameters = {p["name"]: p for p in operation["parameters"]}

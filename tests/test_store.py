@@ -485,3 +485,110 @@ def test_query_result_media_types() -> None:
     assert result.media_type(result.formats[0]) == "application/sparql-results+json"
     assert result.rows() == []
     assert ox.QueryResultsFormat.JSON.media_type == result.media_type("json")
+
+
+# ------------------------------------------------------------- result limit, async queries, close
+
+# Literals that look like JSON structure: the row count must not see their braces, commas or quotes.
+TRICKY = ["plain", ',{"', "[{", '\\"},{"x":', "\\", '"', "},{}", "", "a\\\\", '{"head":[{'] * 3
+
+
+def tricky_store(n: int) -> OxigraphStore:
+    store = open_store(None)
+    graph = Graph()
+    for i in range(n):
+        graph.add((URIRef(f"urn:x:s{i}"), URIRef("urn:x:p"), Literal(TRICKY[i % len(TRICKY)])))
+    store.replace_article(B + "graph/tricky", graph)
+    return store
+
+
+@pytest.mark.parametrize("query", ["SELECT ?s ?o", "SELECT ?o", "SELECT ?unbound", "SELECT *"])
+@pytest.mark.parametrize("rows", [7, 8])
+def test_max_results_counts_select_rows_exactly(query: str, rows: int) -> None:
+    """A SELECT is written as SPARQL JSON and its rows counted as written: exactly `max_results` rows
+    pass, one more is refused, whatever the literals hold (empty rows included)."""
+    with tricky_store(rows) as store:
+        sparql = f"{query} WHERE {{ ?s <urn:x:p> ?o }}"
+        if rows == 7:
+            result = store.query(sparql, max_results=7)
+            assert len(json.loads(result.payload)["results"]["bindings"]) == 7
+        else:
+            with pytest.raises(kg.store.ResultTooLarge, match="more than 7 rows"):
+                store.query(sparql, max_results=7)
+        assert store.query(sparql, max_results=1000).payload == store.query(sparql).payload
+
+
+def test_json_row_counter_across_chunk_boundaries() -> None:
+    """The exact counter (used past the cheap bound) gets pyoxigraph's output in chunks: any cut, in a
+    string, after a backslash or between ',' and '{', leaves the count exact."""
+    with tricky_store(len(TRICKY)) as store:
+        store.replace_article(B + "graph/other", Graph())
+        for sparql in (
+            "SELECT ?s ?o WHERE { ?s ?p ?o }",
+            "SELECT ?x WHERE { ?s ?p ?o }",
+            "SELECT ?t WHERE { ?s ?p ?o BIND(<<( ?s ?p ?o )>> AS ?t) }",
+        ):
+            payload = store.query(sparql).payload
+            expected = len(json.loads(payload)["results"]["bindings"])
+            for size in (1, 2, 3, 5, 8, 13):
+                counter = kg.store._JsonRowCounter()
+                for start in range(0, len(payload), size):
+                    counter.feed(payload[start : start + size])
+                assert counter.rows == expected, (sparql, size)
+
+
+def test_aquery_waits_for_the_worker_on_the_event_loop(tmp_path: Path) -> None:
+    """`aquery` answers as `query` does; at the limit it kills the worker (the query really stops) and
+    the next query gets a fresh one; a cancelled query's worker is killed too."""
+    import asyncio
+
+    cross_join_store(tmp_path / "store", 1500).close()
+
+    async def scenario(store: OxigraphStore) -> None:
+        result = await store.aquery("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout_s=30)
+        assert result.rows() == [{"n": "1500"}]
+        [pid] = store.worker_pids
+        started = time.monotonic()
+        with pytest.raises(QueryTimeout, match=r"limit of 0.5 s"):
+            await store.aquery(
+                "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }", timeout_s=0.5
+            )
+        assert time.monotonic() - started < 3
+        assert store.worker_pids == []
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+        with pytest.raises(QueryError, match="not valid SPARQL"):
+            await store.aquery("SELECT * WHERE {", timeout_s=30)
+        with pytest.raises(kg.store.ResultTooLarge):
+            await store.aquery("SELECT * WHERE { ?s ?p ?o }", timeout_s=30, max_results=10)
+        [pid] = store.worker_pids  # errors leave the worker in service
+        task = asyncio.ensure_future(
+            store.aquery("SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }", timeout_s=30)
+        )
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert store.worker_pids == []
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+        assert (await store.aquery("ASK { ?s ?p ?o }", timeout_s=30)).boolean() is True
+
+    with open_store(tmp_path / "store", read_only=True, query_workers=1) as store:
+        asyncio.run(scenario(store))
+    with open_store(None) as memory:  # no workers: the query runs in a thread
+        assert asyncio.run(memory.aquery("ASK { ?s ?p ?o }", timeout_s=5)).boolean() is False
+
+
+def test_closing_a_written_store_flushes_its_log(tmp_path: Path) -> None:
+    """A store written and closed leaves its writes in sorted tables, not in the write-ahead log that
+    every read-only open (the service, each query worker) would replay."""
+    folder = tmp_path / "store"
+    store = cross_join_store(folder, 5000)
+    wal = {f.name: f.stat().st_size for f in folder.glob("*.log")}
+    assert max(wal.values()) > 100_000  # the writes are in the log while the store is open
+    store.close()
+    newest = max(folder.glob("*.log"), key=lambda f: int(f.stem))
+    assert newest.stat().st_size < 1000  # the log the next open replays holds nothing
+    with open_store(folder, read_only=True, query_workers=0) as reopened:
+        assert reopened.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }") == [{"n": "5000"}]

@@ -393,9 +393,6 @@ def test_articles(client: TestClient) -> None:
     assert len(client.get("/api/articles", params={"limit": 1}).json()) == 1
 
 
-# The SPARQL route registers GET and POST under one function, which FastAPI reports as a duplicate
-# operation id when it writes the schema; that route is not part of these views.
-@pytest.mark.filterwarnings("ignore:Duplicate Operation ID:UserWarning")
 def test_openapi_documents_the_views(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     for path in ("/api/entities", "/api/entities/{key}", "/api/entity", "/api/statements", "/api/articles"):

@@ -99,7 +99,9 @@ def _dump(store: Store, target: str, iri: str | None, fmt: str) -> bytes:
     return out.getvalue()
 
 
-@router.api_route("/graph-store", methods=["GET", "HEAD"], name="graph_store")
+# GET and HEAD are two operations, each with its own id in the OpenAPI schema.
+@router.get("/graph-store", name="graph_store", operation_id="graph_store_get")
+@router.head("/graph-store", name="graph_store_head", operation_id="graph_store_head")
 async def get_graph(
     request: Request, store: StoreDep, accept: Annotated[str | None, Header()] = None
 ) -> Response:

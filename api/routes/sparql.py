@@ -35,16 +35,20 @@ from urllib.parse import parse_qsl, quote
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URLPath
 
 from api.auth import require_write_token
-from api.deps import SettingsDep, StoreDep
+from api.deps import get_app_settings, get_store
 from api.errors import ApiError
 from api.settings import ApiSettings
 from kg.settings import Settings
-from kg.store import MEDIA_TYPES, QueryKind, QueryResult, Store, serialize_triples, sparql_form
+from kg.store import MEDIA_TYPES, QueryKind, Store, serialize_triples, sparql_form
 from kg.vocab import PREFIXES
 
 router = APIRouter()
+
+#: Where the endpoint is, under the app's root path.
+ENDPOINT_PATH = "/sparql"
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
@@ -381,8 +385,11 @@ def require_writes(request: Request) -> None:
 
 
 def endpoint_iri(request: Request) -> str:
-    """The endpoint's own URL: the base IRI of queries and updates, and the service's IRI."""
-    return str(request.url_for("sparql"))
+    """The endpoint's own URL: the base IRI of queries and updates, and the service's IRI.
+
+    What ``request.url_for("sparql")`` gives, without its search through the app's routes.
+    """
+    return str(URLPath(ENDPOINT_PATH, protocol="http").make_absolute_url(request.base_url))
 
 
 # --------------------------------------------------------------------------- the service description
@@ -457,29 +464,6 @@ def service_description(
 # --------------------------------------------------------------------------- routes
 
 
-def _run(
-    store: Store,
-    query: str,
-    *,
-    settings: Settings,
-    default_graph: list[str] | None,
-    named_graphs: list[str] | None,
-    base_iri: str,
-    format_param: Sequence[str],
-    accept: str | None,
-) -> tuple[bytes, str]:
-    result: QueryResult = store.query(
-        query,
-        timeout_s=settings.query_timeout_s,
-        default_graph=default_graph,
-        named_graphs=named_graphs,
-        base_iri=base_iri,
-        max_results=settings.max_results,
-    )
-    fmt = choose_format(result.kind, format_param=format_param, accept=accept)
-    return result.serialize(fmt), MEDIA_TYPES[fmt]
-
-
 async def _update(request: Request, store: Store, parsed: ProtocolRequest, update: str) -> Response:
     """The update operation (POST only, with the write token)."""
     require_writes(request)
@@ -501,9 +485,19 @@ async def _update(request: Request, store: Store, parsed: ProtocolRequest, updat
     return Response(status_code=204)
 
 
-@router.api_route("/sparql", methods=["GET", "POST"], name="sparql")
-async def sparql(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+#: Answers larger than this are converted to another format in a thread, not on the event loop.
+_INLINE_CONVERSION_BYTES = 65_536
+
+
+# GET and POST are two operations, each with its own id in the OpenAPI schema.
+@router.get(ENDPOINT_PATH, name="sparql", operation_id="sparql_get")
+@router.post(ENDPOINT_PATH, name="sparql_post", operation_id="sparql_post")
+async def sparql(request: Request) -> Response:
     """Answer a SPARQL query or update (SPARQL 1.1 Protocol); describe the service when there is neither."""
+    # The store and settings are read here rather than declared as dependencies: FastAPI's
+    # dependency resolution is a measurable part of a small query's time.
+    store = await get_store(request)
+    settings = await get_app_settings(request)
     parsed = await read_protocol_request(request, settings)
     update = parsed.update
     if update is not None:
@@ -541,29 +535,33 @@ async def sparql(request: Request, store: StoreDep, settings: SettingsDep) -> Re
     named_graphs = parsed.all("named-graph-uri")
     # A dataset given in the protocol replaces the query's; the part not given is empty (§2.1.4).
     protocol_dataset = bool(default_graph or named_graphs)
-    body, media_type = await run_in_threadpool(
-        _run,
-        store,
+    # Awaited on the event loop: the query runs in a worker process (or, without workers, a thread).
+    result = await store.aquery(
         query,
-        settings=settings,
+        timeout_s=settings.query_timeout_s,
         default_graph=default_graph if protocol_dataset else None,
         named_graphs=named_graphs if protocol_dataset else None,
         base_iri=endpoint_iri(request),
-        format_param=parsed.all("format"),
-        accept=request.headers.get("accept"),
+        max_results=settings.max_results,
     )
-    return Response(content=body, media_type=media_type, headers={"Vary": "Accept"})
+    fmt = choose_format(result.kind, format_param=parsed.all("format"), accept=request.headers.get("accept"))
+    if fmt == result.native_format or len(result.payload) <= _INLINE_CONVERSION_BYTES:
+        body = result.serialize(fmt)
+    else:
+        body = await run_in_threadpool(result.serialize, fmt)
+    return Response(content=body, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
 
 
 @router.get("/", name="index")
 async def index(request: Request) -> dict[str, Any]:
-    """Where the endpoint is, with an example query."""
+    """Where the endpoint, the Graph Store and the web UI are, with an example query."""
     endpoint = endpoint_iri(request)
     writes = writes_enabled(request.app.state.api_settings)
     return {
         "name": "newskg SPARQL endpoint",
         "sparql": endpoint,
         "graph_store": str(request.url_for("graph_store")),
+        "ui": str(request.url_for("ui_sparql")),
         "protocol": "https://www.w3.org/TR/sparql11-protocol/ (query; update "
         + ("with the write token)" if writes else "disabled: read-only)"),
         "service_description": f"GET {endpoint} without a query",
