@@ -43,7 +43,7 @@ lint: install
 test: install lint $(VENV)/.installed-flair
 	KG_REQUIRE_FLAIR=1 $(VENV)/bin/pytest
 
-# Retrain the shipped model from ../shared/corpora (about 25 minutes on 2 cores; kg train --help).
+# Retrain the shipped model from ../shared/corpora (13 minutes on 2 idle cores; kg train --help).
 train: install
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[train]"
 	$(KG) train --corpora $(or $(CORPORA),../shared/corpora)
