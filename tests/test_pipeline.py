@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
 from spacy.language import Language
@@ -297,3 +298,12 @@ def test_relation_signatures_match_the_ontology() -> None:
     for relation, allowed in RELATION_DOMAINS.items():
         (domain,) = ontology.objects(URIRef(KG + relation), URIRef(rdfs + "domain"))
         assert classes[domain] == set(allowed), relation
+
+
+def test_the_extractor_version_names_a_model_the_config_names_itself(tmp_path: Path) -> None:
+    from kg.pipeline import extractor_version
+
+    config = tmp_path / "p.cfg"
+    config.write_text('[paths]\nmodel = "some_model_pkg"\n\n' + CONFIG.read_text(encoding="utf-8"))
+    assert extractor_version(load_pipeline(config)).endswith("+some_model_pkg")
+    assert "+" not in extractor_version(load_pipeline(CONFIG))

@@ -39,10 +39,12 @@ def load_pipeline(config_path: Path, model: str | Path | None = None) -> Languag
             f"pipeline config {config_path} not found; expected a spaCy .cfg file "
             f"(the default is kg/pipeline/pipeline.cfg, or set KG_PIPELINE_CONFIG)"
         ) from e
-    if model is None and "paths" in config and config["paths"].get("model") is None:
-        from kg.settings import get_settings
+    if model is None and "paths" in config:
+        model = config["paths"].get("model")  # a model the config names itself (de_core_news_lg)
+        if model is None:
+            from kg.settings import get_settings
 
-        model = get_settings().model
+            model = get_settings().model
     if model is not None:
         config["paths"]["model"] = str(model)
     try:

@@ -35,33 +35,16 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
 from kg.errors import ConfigError
+from kg.pipeline.linker import normalise_label
 from kg.pipeline.sentences import split_sentences
 
 __all__ = ["FlairNER", "load_tagger", "normalise_label"]
 
 INSTALL = 'pip install torch==2.13.0 (the CPU build; first, or pip pulls CUDA), then pip install ".[flair]"'
 
-# Tags of published flair NER models (CoNLL-03, GermEval 2014, OntoNotes, WikiNER) -> the project's labels.
-_LABELS: dict[str, str] = {
-    "PER": "PER",
-    "PERSON": "PER",
-    "LOC": "LOC",
-    "LOCATION": "LOC",
-    "GPE": "LOC",
-    "ORG": "ORG",
-    "ORGANIZATION": "ORG",
-    "ORGANISATION": "ORG",
-    "MISC": "MISC",
-    "OTH": "MISC",
-}
 _LABEL_NAME = "kg_flair_ner"  # the layer flair writes its predictions to on our Sentence objects
 _PATH_PREFIXES = ("/", ".", "~", "\\")
 _MODEL_SUFFIXES = (".pt", ".pth", ".bin")
-
-
-def normalise_label(tag: str) -> str:
-    """PER / LOC / ORG / MISC for the tags of known flair models; any other tag unchanged."""
-    return _LABELS.get(tag.upper(), tag)
 
 
 def _looks_like_path(model: str) -> bool:

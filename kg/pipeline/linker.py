@@ -140,8 +140,26 @@ MentionKind = FormKind | Literal["unknown"]
 _Hit = tuple[int, int, list[SurfaceForm]]
 #: A span from a statistical recogniser: (start char, end char, label such as PER).
 Recognised = tuple[int, int, str]
-#: Recogniser labels (spaCy, flair, OntoNotes-style) onto PER / ORG / LOC.
-_NER_LABELS = {"PER": "PER", "PERSON": "PER", "ORG": "ORG", "LOC": "LOC", "GPE": "LOC"}
+#: Tags of recognisers (spaCy, flair's CoNLL-03, GermEval 2014, OntoNotes, WikiNER models) -> PER / LOC /
+#: ORG / MISC.
+_LABELS: dict[str, str] = {
+    "PER": "PER",
+    "PERSON": "PER",
+    "LOC": "LOC",
+    "LOCATION": "LOC",
+    "GPE": "LOC",
+    "ORG": "ORG",
+    "ORGANIZATION": "ORG",
+    "ORGANISATION": "ORG",
+    "MISC": "MISC",
+    "OTH": "MISC",
+}
+
+
+def normalise_label(tag: str) -> str:
+    """PER / LOC / ORG / MISC for the tags of known recognisers; any other tag unchanged."""
+    return _LABELS.get(tag.upper(), tag)
+
 #: The type a new (KB-less) entity recognised with that label gets.
 _NEW_TYPES: dict[str, EntityType] = {"PER": "Person", "ORG": "Organization", "LOC": "Location"}
 
@@ -277,8 +295,8 @@ class Linker:
         out = list(mentions)
         taken = [(m.start, m.end) for m in out]
         for start, end, raw_label in recognised:
-            label = _NER_LABELS.get(raw_label)
-            if label is None or not all(end <= s or start >= e for s, e in taken):
+            label = normalise_label(raw_label)
+            if label not in _NEW_TYPES or not all(end <= s or start >= e for s, e in taken):
                 continue
             surface = text[start:end].strip()
             if surface != text[start:end] or not _plausible_name(surface):
