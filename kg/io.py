@@ -482,25 +482,42 @@ def _json_article(line: bytes, *, path: Path, number: int) -> Loaded | InputErro
         elif value.strip():
             fields[field] = value.strip()
 
+    loaded = article_from_fields(text, fields, name=name, source=source, line=number)
+    if isinstance(loaded, InputError):
+        return loaded
+    return Loaded(loaded.article, (*warnings, *loaded.warnings))
+
+
+def article_from_fields(
+    text: str, fields: Mapping[str, str], *, name: str, source: str, line: int | None = None
+) -> Loaded | InputError:
+    """An article from its text and optional string fields (date, language, url, title, source).
+
+    What a JSON line and the service's ingestion both give: the text is read
+    like a plain-text file (a date header, a dateline), then the fields
+    override it; a date or language that does not parse is ignored with a
+    warning, never guessed.
+    """
+    warnings: list[str] = []
     parsed = parse_plain_text(text)
     if not parsed.text.strip():
-        return InputError(source, 'field "text" holds only a date header, no article text', line=number)
+        return InputError(source, 'field "text" holds only a date header, no article text', line=line)
     warnings.extend(f"{name}: {note}" for note in parsed.warnings)
-    if "date" in fields:
+    if fields.get("date"):
         try:
             parsed = replace(parsed, date=parse_date(fields["date"]))
         except ValueError as e:
             warnings.append(f'{name}: field "date" ignored: {e}')
-    if "language" in fields:
+    if fields.get("language"):
         try:
             parsed = replace(parsed, language=normalize_language(fields["language"]))
         except ValueError as e:
             warnings.append(f'{name}: field "language" ignored: {e}')
     parsed = replace(
         parsed,
-        url=fields.get("url", parsed.url),
-        title=fields.get("title", parsed.title),
-        source=fields.get("source", parsed.source),
+        url=fields.get("url") or parsed.url,
+        title=fields.get("title") or parsed.title,
+        source=fields.get("source") or parsed.source,
     )
     return Loaded(_article(parsed, name=name), tuple(warnings))
 

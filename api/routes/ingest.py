@@ -22,9 +22,9 @@ from api.auth import require_write_token
 from api.deps import SettingsDep, StoreDep
 from api.errors import ApiError
 from kg.build import ArticleResult, Builder, BuildReport
-from kg.io import Loaded
+from kg.errors import InputError
+from kg.io import Loaded, article_from_fields
 from kg.metadata import normalize_text
-from kg.model import Article
 from kg.settings import Settings
 from kg.store import Store
 
@@ -97,7 +97,8 @@ def _builder(request: Request, store: Store, settings: Settings) -> Builder:
     return builder
 
 
-def _articles(body: ArticleIn | list[ArticleIn]) -> list[Article]:
+def _articles(body: ArticleIn | list[ArticleIn]) -> list[Loaded | InputError]:
+    """The request's articles, read as a JSON-lines file's are (`kg.io.article_from_fields`)."""
     items = body if isinstance(body, list) else [body]
     if not items:
         raise ApiError(
@@ -107,18 +108,22 @@ def _articles(body: ArticleIn | list[ArticleIn]) -> list[Article]:
         raise ApiError(
             413, "too_many_articles", f"{len(items)} articles in one request; the limit is {MAX_ARTICLES}"
         )
-    return [
-        Article(
-            text=normalize_text(item.text),
-            name=item.name or item.title or item.url or f"api:{n}",
-            url=item.url,
-            title=item.title,
-            date=item.date,
-            source=item.source,
-            language=item.language,
-        )
-        for n, item in enumerate(items, start=1)
-    ]
+    out: list[Loaded | InputError] = []
+    for n, item in enumerate(items, start=1):
+        name = item.name or item.title or item.url or f"api:{n}"
+        fields = {
+            key: value.strip()
+            for key, value in (
+                ("date", item.date),
+                ("language", item.language),
+                ("url", item.url),
+                ("title", item.title),
+                ("source", item.source),
+            )
+            if value is not None and value.strip()
+        }
+        out.append(article_from_fields(normalize_text(item.text), fields, name=name, source=name))
+    return out
 
 
 @router.post(
@@ -172,7 +177,7 @@ def ingest_articles(
     articles = _articles(body)
     with _lock:
         builder = _builder(request, store, settings)
-        report = builder.build_loaded(Loaded(article) for article in articles)
+        report = builder.build_loaded(articles)
     out = BuildReportOut.of(report)
     if not report.ok:
         return JSONResponse(out.model_dump(mode="json"), status_code=400)
