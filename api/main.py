@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api.auth import writes_enabled
 from api.errors import install_error_handler
 from api.routes import entities, ingest, router, web
 from api.settings import ApiSettings, get_api_settings
@@ -47,8 +48,7 @@ def create_app(
             return
         # Read-only unless writes are enabled (a write token); then this process is the store's one
         # writer and its query workers reopen after each write (docs/decisions/0012-endpoint-protocol.md).
-        token = api_settings.write_token
-        writable = token is not None and bool(token.get_secret_value())
+        writable = writes_enabled(api_settings)
         if writable and not settings.store.is_dir():
             raise StoreError(f"no store at {settings.store}: build one with `kg build` first")
         opened = open_store(settings.store, read_only=not writable, query_workers=api_settings.query_workers)

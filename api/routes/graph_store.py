@@ -35,9 +35,10 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import require_write_token
 from api.deps import SettingsDep, StoreDep
 from api.errors import ApiError
-from api.routes.sparql import GRAPH_OFFERS, choose_format, negotiate, read_body, require_writes
+from api.routes.sparql import GRAPH_OFFERS, choose_format, negotiate, read_body
 from kg.store import MEDIA_TYPES, Store
 
 router = APIRouter()
@@ -187,7 +188,7 @@ async def _body_triples(request: Request, iri: str | None, limit: int) -> list[o
 @router.put("/graph-store", status_code=204)
 async def put_graph(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """Replace a named graph with the body (creating it): 201 when new, 204 when replaced."""
-    require_writes(request)
+    require_write_token(request)
     target, iri = _target(request)
     if target == "default":
         raise _read_only_default()
@@ -201,7 +202,7 @@ async def put_graph(request: Request, store: StoreDep, settings: SettingsDep) ->
 @router.post("/graph-store", status_code=204)
 async def post_graph(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """Add the body to a named graph (RDF merge), or create a new graph when none is named."""
-    require_writes(request)
+    require_write_token(request)
     target, iri = _target(request)
     if target == "default":
         raise _read_only_default()
@@ -218,7 +219,7 @@ async def post_graph(request: Request, store: StoreDep, settings: SettingsDep) -
 @router.delete("/graph-store", status_code=204)
 async def delete_graph(request: Request, store: StoreDep) -> Response:
     """Delete a named graph: 204, or 404 when the store has no such graph."""
-    require_writes(request)
+    require_write_token(request)
     target, iri = _target(request)
     if target == "default":
         raise _read_only_default()

@@ -37,10 +37,9 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URLPath
 
-from api.auth import require_write_token
+from api.auth import READ_ONLY, require_write_token, writes_enabled
 from api.deps import get_app_settings, get_store
 from api.errors import ApiError
-from api.settings import ApiSettings
 from kg.settings import Settings
 from kg.store import MEDIA_TYPES, QueryKind, Store, serialize_triples, sparql_form
 from kg.vocab import PREFIXES
@@ -118,11 +117,6 @@ SELECT ?who ?whom (COUNT(?statement) AS ?statements) WHERE {
 }
 GROUP BY ?who ?whom ORDER BY DESC(?statements) LIMIT 10"""
 
-READ_ONLY = (
-    "this endpoint is read-only: writes (SPARQL Update, Graph Store Protocol PUT/POST/DELETE) are "
-    "disabled; to enable them, start the service with a write token (KG_API_WRITE_TOKEN=<secret>) and "
-    "send it as 'Authorization: Bearer <secret>'"
-)
 
 
 # --------------------------------------------------------------------------- content negotiation
@@ -371,19 +365,6 @@ async def read_protocol_request(request: Request, settings: Settings) -> Protoco
     return parsed
 
 
-def writes_enabled(api_settings: ApiSettings) -> bool:
-    """Whether this service takes writes: only with a write token configured."""
-    token = api_settings.write_token
-    return token is not None and bool(token.get_secret_value())
-
-
-def require_writes(request: Request) -> None:
-    """Refuse a write: 403 when this service takes none (no token configured), 401 without the token."""
-    if not writes_enabled(request.app.state.api_settings):
-        raise ApiError(403, "read_only", READ_ONLY)
-    require_write_token(request)
-
-
 def endpoint_iri(request: Request) -> str:
     """The endpoint's own URL: the base IRI of queries and updates, and the service's IRI.
 
@@ -466,7 +447,7 @@ def service_description(
 
 async def _update(request: Request, store: Store, parsed: ProtocolRequest, update: str) -> Response:
     """The update operation (POST only, with the write token)."""
-    require_writes(request)
+    require_write_token(request)
     if request.method != "POST":
         raise ApiError(
             400,
@@ -590,7 +571,6 @@ __all__ = [
     "negotiate",
     "parse_accept",
     "read_body",
-    "require_writes",
     "router",
     "writes_enabled",
 ]
