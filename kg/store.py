@@ -1213,6 +1213,10 @@ class OxigraphStore:
                     "write-ahead log, which the next open replays"
                 ) from e
 
+    def _snapshot_folder(self) -> Path | None:
+        """The newest snapshot the query workers read (None: they read the store itself)."""
+        return self._snapshots / f"{self._generation:08d}" if self._snapshots is not None else None
+
     def _snapshot(self) -> None:
         """A checkpoint of the store as it is now, for the query workers; older ones are removed.
 
@@ -1454,17 +1458,9 @@ class OxigraphStore:
             raise QueryError(f"timeout_s must be positive, got {timeout_s}")
         if timeout_s is not None and self._pool is not None:
             deadline = time.monotonic() + timeout_s
-            if self.read_only:
-                return self._pool.run(
-                    sparql,
-                    form,
-                    default_graph=default_graph,
-                    named_graphs=named_graphs,
-                    timeout_s=timeout_s,
-                    base_iri=base_iri,
-                    max_results=max_results,
-                )
-            if not self._lock.acquire_read(timeout_s):
+            # a writable store's queries wait for the writes in progress, then read the newest snapshot
+            locked = not self.read_only
+            if locked and not self._lock.acquire_read(timeout_s):
                 raise QueryTimeout(_writing_message(timeout_s))
             try:
                 return self._pool.run(
@@ -1473,13 +1469,14 @@ class OxigraphStore:
                     default_graph=default_graph,
                     named_graphs=named_graphs,
                     timeout_s=timeout_s,
-                    folder=self._snapshots / f"{self._generation:08d}" if self._snapshots else None,
+                    folder=self._snapshot_folder(),
                     base_iri=base_iri,
                     max_results=max_results,
                     deadline=deadline,
                 )
             finally:
-                self._lock.release_read()
+                if locked:
+                    self._lock.release_read()
         return _evaluate(
             self._store,
             sparql,
@@ -1523,18 +1520,8 @@ class OxigraphStore:
         if timeout_s <= 0:
             raise QueryError(f"timeout_s must be positive, got {timeout_s}")
         deadline = time.monotonic() + timeout_s
-        if self.read_only:
-            return await self._pool.arun(
-                sparql,
-                form,
-                default_graph=default_graph,
-                named_graphs=named_graphs,
-                timeout_s=timeout_s,
-                base_iri=base_iri,
-                max_results=max_results,
-                deadline=deadline,
-            )
-        if not await _acquire(lambda: self._lock.acquire_read(0), deadline):
+        locked = not self.read_only
+        if locked and not await _acquire(lambda: self._lock.acquire_read(0), deadline):
             raise QueryTimeout(_writing_message(timeout_s))
         try:
             return await self._pool.arun(
@@ -1543,13 +1530,14 @@ class OxigraphStore:
                 default_graph=default_graph,
                 named_graphs=named_graphs,
                 timeout_s=timeout_s,
-                folder=self._snapshots / f"{self._generation:08d}" if self._snapshots else None,
+                folder=self._snapshot_folder(),
                 base_iri=base_iri,
                 max_results=max_results,
                 deadline=deadline,
             )
         finally:
-            self._lock.release_read()
+            if locked:
+                self._lock.release_read()
 
     def select(
         self,
