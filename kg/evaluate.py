@@ -28,7 +28,7 @@ from rdflib.namespace import RDF, RDFS
 
 from kg.errors import InputError, StoreError
 from kg.model import SYMMETRIC_RELATIONS
-from kg.vocab import KG, RELATION_IRIS, SCHEMA
+from kg.vocab import KG, RELATION_BY_IRI, SCHEMA
 
 #: Runs a SPARQL SELECT and returns one mapping per solution: variable name
 #: (without ``?``) to the value as a plain string (an IRI as its string, a
@@ -103,7 +103,6 @@ SELECT ?g ?statement ?s ?p ?o ?speaker ?begin WHERE {{
   }}
 }}"""
 
-_RELATION_NAMES: dict[str, str] = {str(iri): name for name, iri in RELATION_IRIS.items()}
 
 
 def _need(row: Mapping[str, str | None], name: str, query: str) -> str:
@@ -213,7 +212,7 @@ def predictions_from_store(select: Select) -> list[PredictedDoc]:
                 statement,
                 {
                     "s": _entity_object(subject, facts.get((graph, subject))),
-                    "p": _RELATION_NAMES.get(relation, relation),
+                    "p": RELATION_BY_IRI.get(relation, relation),
                     "o": _entity_object(obj, facts.get((graph, obj))),
                     "claimedBy": (
                         _entity_object(speakers[0], facts.get((graph, speakers[0]))) if speakers else None

@@ -50,7 +50,7 @@ from xml.etree import ElementTree as ET
 from kg.errors import ExportError
 from kg.mapping import date_literal
 from kg.model import ENTITY_TYPES, RELATIONS, SYMMETRIC_RELATIONS, EntityType, Relation, sha256_hex
-from kg.vocab import KG, KG_IRI, RELATION_IRIS
+from kg.vocab import ENTITY_TYPE_BY_IRI, KG, KG_IRI, RELATION_BY_IRI, RELATION_IRIS
 
 if TYPE_CHECKING:
     from kg.store import Store
@@ -87,8 +87,6 @@ GRAPH_FORMATS: tuple[GraphFormat, ...] = get_args(GraphFormat)
 #: Joins the speakers' labels in formats without lists (GraphML, GEXF, CSV).
 SPEAKER_SEPARATOR = "; "
 
-_RELATION_BY_IRI: dict[str, str] = {str(iri): name for name, iri in RELATION_IRIS.items()}
-_TYPE_BY_IRI: dict[str, EntityType] = {str(KG[name]): name for name in ENTITY_TYPES}
 _NEGATED = str(KG.Negated)
 _DATE_PREFIX = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 
@@ -281,7 +279,7 @@ class EntityInfo:
 
 
 def _relation_name(iri: str) -> str:
-    return _RELATION_BY_IRI.get(iri) or (iri.removeprefix(KG_IRI) if iri.startswith(KG_IRI) else iri)
+    return RELATION_BY_IRI.get(iri) or (iri.removeprefix(KG_IRI) if iri.startswith(KG_IRI) else iri)
 
 
 def _edge_id(source: str, relation: str, target: str) -> str:
@@ -416,7 +414,7 @@ def statements_query(flt: ProjectionFilter) -> str:
 
 def entities_query() -> str:
     """The SPARQL that lists every typed entity with its labels (and their language) and Wikidata id."""
-    types = ", ".join(_iri(iri) for iri in _TYPE_BY_IRI)
+    types = ", ".join(_iri(iri) for iri in ENTITY_TYPE_BY_IRI)
     return (
         "SELECT ?entity ?type ?label ?lang ?qid WHERE {\n"
         f"  ?entity a ?type . FILTER (?type IN ({types}))\n"
@@ -434,8 +432,8 @@ def _entities(rows: Iterable[Mapping[str, str | None]]) -> dict[str, EntityInfo]
         iri = row["entity"]
         if iri is None:
             continue
-        if row["type"] in _TYPE_BY_IRI:
-            types[iri].add(_TYPE_BY_IRI[row["type"]])
+        if row["type"] in ENTITY_TYPE_BY_IRI:
+            types[iri].add(ENTITY_TYPE_BY_IRI[row["type"]])
         if row["label"] is not None:
             labels[iri][row["lang"] or ""].add(row["label"])
         if row["qid"]:

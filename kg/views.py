@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Literal, cast
+from typing import Annotated, Literal
 from urllib.parse import unquote
 
 import pyoxigraph as ox
@@ -36,7 +36,7 @@ from pydantic import Field
 from kg.errors import QueryError
 from kg.model import ENTITY_TYPES, MODALITIES, EntityType, Modality, Relation
 from kg.store import Store
-from kg.vocab import KG, KG_IRI, MODALITY_IRIS, RELATION_IRIS
+from kg.vocab import ENTITY_TYPE_BY_IRI, KG, KG_IRI, MODALITY_IRIS, RELATION_BY_IRI, RELATION_IRIS
 
 __all__ = [
     "ArticleRef",
@@ -65,10 +65,8 @@ Direction = Literal["outgoing", "incoming"]
 MAX_SEARCH_LENGTH = 200
 
 _TYPE_VALUES = " ".join(f"kg:{t}" for t in ENTITY_TYPES)
-_RELATION_NAMES: dict[str, Relation] = {str(iri): cast(Relation, name) for name, iri in RELATION_IRIS.items()}
 _MODALITY_NAMES: dict[str, Modality] = {str(iri): name for name, iri in MODALITY_IRIS.items()}
 _MATCH_KINDS: tuple[MatchKind, ...] = ("exact", "prefix", "word")
-_TYPE_IRIS = {str(KG[t]) for t in ENTITY_TYPES}
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _DESCRIPTION = "https://schema.org/description"
 
@@ -325,9 +323,9 @@ def _pick_label(labels: dict[str, str], lang: Language) -> str | None:
 
 
 def _relation(iri: str | None) -> Relation:
-    if iri is None or iri not in _RELATION_NAMES:
+    if iri is None or iri not in RELATION_BY_IRI:
         raise QueryError(f"{iri!r} is not a relation of the newskg ontology")
-    return _RELATION_NAMES[iri]
+    return RELATION_BY_IRI[iri]
 
 
 def _modality(iri: str | None) -> Modality:
@@ -469,7 +467,7 @@ def entity(
         timeout_s=timeout_s,
     )
     types = {row["o"] for row in own if row["p"] == _RDF_TYPE}
-    if not types & _TYPE_IRIS:
+    if not types & ENTITY_TYPE_BY_IRI.keys():
         return None
     mentions = store.select(
         f"SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE {{ ?a schema:mentions {node} }}", timeout_s=timeout_s

@@ -13,7 +13,7 @@ from __future__ import annotations
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DefinedNamespace
 
-from kg.model import RELATIONS, Modality
+from kg.model import ENTITY_TYPES, RELATIONS, EntityType, Modality, Relation
 
 KG_IRI = "https://w3id.org/newskg/ontology#"
 
@@ -99,6 +99,10 @@ MODALITY_IRIS: dict[Modality, URIRef] = {
 }
 
 RELATION_IRIS: dict[str, URIRef] = {name: KG[name] for name in RELATIONS}
+#: The other way round: a relation IRI (as a string, what query results give) to its name.
+RELATION_BY_IRI: dict[str, Relation] = {str(KG[name]): name for name in RELATIONS}
+#: An entity class IRI (as a string) to its entity type.
+ENTITY_TYPE_BY_IRI: dict[str, EntityType] = {str(KG[name]): name for name in ENTITY_TYPES}
 
 #: Prefixes that `kg query` and the endpoint declare for every query, so an
 #: analyst can write ``?who kg:supports ?whom`` without a PREFIX line.
