@@ -15,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.auth import writes_enabled
 from api.errors import install_error_handler
-from api.routes import entities, ingest, router, web
+from api.routes import entities, ingest, router, sparql, web
 from api.settings import ApiSettings, get_api_settings
 from kg.errors import StoreError
 from kg.settings import Settings, get_settings
@@ -79,4 +79,5 @@ def create_app(
     app.include_router(ingest.router)
     app.include_router(web.router)
     web.mount_static(app)
+    app.router.routes.insert(0, sparql.direct_route())
     return app

@@ -104,7 +104,6 @@ SELECT ?g ?statement ?s ?p ?o ?speaker ?begin WHERE {{
 }}"""
 
 
-
 def _need(row: Mapping[str, str | None], name: str, query: str) -> str:
     value = row.get(name)
     if value is None:

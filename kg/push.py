@@ -44,7 +44,7 @@ import httpx
 import pyoxigraph as ox
 
 from kg.errors import ConfigError, PushError
-from kg.store import Store
+from kg.store import MEDIA_TYPES, Store
 
 PushProtocol = Literal["gsp", "update"]
 PUSH_PROTOCOLS: tuple[PushProtocol, ...] = get_args(PushProtocol)
@@ -58,7 +58,6 @@ GraphStatus = Literal["pushed", "failed", "skipped"]
 #: Name of the default graph in reports.
 DEFAULT_GRAPH = "default graph"
 
-_MEDIA_TYPES: dict[BodyFormat, str] = {"ntriples": "application/n-triples", "turtle": "text/turtle"}
 _SPARQL_UPDATE = "application/sparql-update"
 _BODY_SHOWN = 500
 # Answers after which every further request to this endpoint would fail the same way.
@@ -305,7 +304,7 @@ def _push_graph(
             "PUT",
             gsp_url(endpoint, graph),
             content=payload,
-            media_type=_MEDIA_TYPES[body_format],
+            media_type=MEDIA_TYPES[body_format],
             what=f"replace {name}",
             protocol=protocol,
         )

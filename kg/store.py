@@ -100,14 +100,6 @@ _GRAPH_OX: dict[str, ox.RdfFormat] = {
 #: (union) graph (turtle, ntriples, rdfxml; RDF/XML cannot hold named graphs).
 ExportFormat = Literal["trig", "nquads", "jsonld", "turtle", "ntriples", "rdfxml"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
-_EXPORT_OX: dict[str, ox.RdfFormat] = {
-    "trig": ox.RdfFormat.TRIG,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-}
 
 _CONTENT_HASH = ox.NamedNode(KG_IRI + "contentHash")
 _EXTRACTOR_VERSION = ox.NamedNode(KG_IRI + "extractorVersion")
@@ -1575,9 +1567,9 @@ class OxigraphStore:
         IRIs (no ``@context``) and one ``@graph`` object per article graph,
         as pyoxigraph writes it. Streams from one snapshot.
         """
-        if fmt not in _EXPORT_OX:
+        if fmt not in EXPORT_FORMATS:
             raise StoreError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
-        rdf_format = _EXPORT_OX[fmt]
+        rdf_format = _GRAPH_OX[fmt]
         try:
             if rdf_format.supports_datasets:
                 quads = (

@@ -23,6 +23,7 @@ from api.errors import ApiError
 from kg.errors import ExportError
 from kg.model import EntityType, Relation
 from kg.projection import make_filter, project, to_csv, to_csv_zip, write_graph
+from kg.store import EXPORT_FORMATS, MEDIA_TYPES
 
 router = APIRouter(tags=["export"])
 
@@ -30,20 +31,24 @@ ExportFormat = Literal[
     "graphml", "gexf", "cytoscape", "csv", "turtle", "trig", "nquads", "ntriples", "jsonld", "rdfxml"
 ]
 
+#: File extension of each RDF export (kg.store.EXPORT_FORMATS; media types from kg.store.MEDIA_TYPES).
+_RDF_EXTENSIONS: dict[str, str] = {
+    "turtle": "ttl",
+    "trig": "trig",
+    "nquads": "nq",
+    "ntriples": "nt",
+    "jsonld": "jsonld",
+    "rdfxml": "rdf",
+}
 #: format -> (media type, file name) of the download.
 DOWNLOADS: dict[str, tuple[str, str]] = {
     "graphml": ("application/xml", "newskg.graphml"),
     "gexf": ("application/xml", "newskg.gexf"),
     "cytoscape": ("application/json", "newskg.cyjs"),
     "csv": ("application/zip", "newskg-csv.zip"),
-    "turtle": ("text/turtle", "newskg.ttl"),
-    "trig": ("application/trig", "newskg.trig"),
-    "nquads": ("application/n-quads", "newskg.nq"),
-    "ntriples": ("application/n-triples", "newskg.nt"),
-    "jsonld": ("application/ld+json", "newskg.jsonld"),
-    "rdfxml": ("application/rdf+xml", "newskg.rdf"),
+    **{fmt: (MEDIA_TYPES[fmt], f"newskg.{_RDF_EXTENSIONS[fmt]}") for fmt in EXPORT_FORMATS},
 }
-_RDF_FORMATS = frozenset({"turtle", "trig", "nquads", "ntriples", "jsonld", "rdfxml"})
+_RDF_FORMATS = frozenset(EXPORT_FORMATS)
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response:

@@ -38,7 +38,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import require_write_token
 from api.deps import SettingsDep, StoreDep
 from api.errors import ApiError
-from api.routes.sparql import GRAPH_OFFERS, choose_format, negotiate, read_body
+from api.routes.sparql import GRAPH_OFFERS, check_charset, choose_format, media_type, negotiate, read_body
 from kg.store import MEDIA_TYPES, Store
 
 router = APIRouter()
@@ -135,19 +135,16 @@ async def get_graph(
 
 def _parse(data: bytes, content_type: str, base_iri: str | None) -> list[ox.Triple]:
     """The triples of an RDF document; 415 for a type pyoxigraph does not read, 400 when it does not parse."""
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    rdf_format = ox.RdfFormat.from_media_type(media_type) if media_type else None
+    body_type = media_type(content_type)
+    rdf_format = ox.RdfFormat.from_media_type(body_type) if body_type else None
     if rdf_format is None:
         offered = ", ".join(dict.fromkeys(m for m, _ in GRAPH_OFFERS))
         raise ApiError(
             415,
             "unsupported_media_type",
-            f"a body of type {media_type or '(none)'!r} is not RDF this server reads; send one of {offered}",
+            f"a body of type {body_type or '(none)'!r} is not RDF this server reads; send one of {offered}",
         )
-    for param in content_type.split(";")[1:]:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
-            raise ApiError(415, "unsupported_media_type", f"charset={value.strip()}: send the RDF as UTF-8")
+    check_charset(content_type, "RDF bodies")
     triples = []
     try:
         for quad in ox.parse(data, rdf_format, base_iri=base_iri):
@@ -160,13 +157,13 @@ def _parse(data: bytes, content_type: str, base_iri: str | None) -> list[ox.Trip
                 )
             triples.append(quad.triple)
     except SyntaxError as e:
-        raise ApiError(400, "bad_rdf", f"the body is not valid {media_type}: {e}") from e
+        raise ApiError(400, "bad_rdf", f"the body is not valid {body_type}: {e}") from e
     return triples
 
 
 def _parse_body(data: bytes, content_type: str, base_iri: str | None) -> list[ox.Triple]:
     """The triples of the body: one RDF document, or one per part of a ``multipart/form-data`` body."""
-    if content_type.split(";", 1)[0].strip().lower() != "multipart/form-data":
+    if media_type(content_type) != "multipart/form-data":
         return _parse(data, content_type, base_iri)
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + data)

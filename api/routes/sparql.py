@@ -36,6 +36,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URLPath
+from starlette.routing import Route
 
 from api.auth import READ_ONLY, require_write_token, writes_enabled
 from api.deps import get_app_settings, get_store
@@ -118,12 +119,12 @@ SELECT ?who ?whom (COUNT(?statement) AS ?statements) WHERE {
 GROUP BY ?who ?whom ORDER BY DESC(?statements) LIMIT 10"""
 
 
-
 # --------------------------------------------------------------------------- content negotiation
 
 
-def _media_type(value: str) -> str:
-    return value.split(";", 1)[0].strip().lower()
+def media_type(content_type: str) -> str:
+    """The media type of a Content-Type or Accept value, lower-cased, without parameters."""
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 def parse_accept(header: str) -> list[tuple[str, str, float]]:
@@ -150,9 +151,9 @@ def parse_accept(header: str) -> list[tuple[str, str, float]]:
     return ranges
 
 
-def _quality(media_type: str, ranges: Sequence[tuple[str, str, float]], *, exact_only: bool) -> float:
-    """The q the most specific matching range gives `media_type` (0 when none matches)."""
-    kind, _, subtype = media_type.partition("/")
+def _quality(offered: str, ranges: Sequence[tuple[str, str, float]], *, exact_only: bool) -> float:
+    """The q the most specific matching range gives the media type `offered` (0 when none matches)."""
+    kind, _, subtype = offered.partition("/")
     best_specificity, q = -1, 0.0
     for range_kind, range_subtype, range_q in ranges:
         if (range_kind, range_subtype) == (kind, subtype):
@@ -183,8 +184,8 @@ def negotiate(accept: str | None, offers: Sequence[tuple[str, str]]) -> str | No
         return offers[0][1]
     ranges = parse_accept(accept)
     best, best_q = None, 0.0
-    for media_type, fmt in offers:
-        q = _quality(media_type, ranges, exact_only=MEDIA_TYPES.get(fmt) != media_type)
+    for offered, fmt in offers:
+        q = _quality(offered, ranges, exact_only=MEDIA_TYPES.get(fmt) != offered)
         if q > best_q:
             best, best_q = fmt, q
     return best
@@ -207,8 +208,8 @@ def _format_from_params(values: Sequence[str], graph: bool, what: str, offered: 
     for wanted in pieces:
         if wanted in FORMAT_KEYWORDS:
             fmt = FORMAT_KEYWORDS[wanted][1 if graph else 0]
-        elif _media_type(wanted) in known:
-            fmt = dict(offers).get(_media_type(wanted))
+        elif media_type(wanted) in known:
+            fmt = dict(offers).get(media_type(wanted))
         else:
             continue  # unknown: fine as long as another value is known
         if fmt is None:
@@ -311,15 +312,16 @@ def _decode(body: bytes, what: str) -> str:
         raise ApiError(400, "bad_request", f"the {what} is not UTF-8 ({e}); send it UTF-8 encoded") from e
 
 
-def _check_charset(content_type: str) -> None:
-    """A direct POST body must be UTF-8 (SPARQL 1.1 Protocol §2.1.3); 415 for any other charset."""
+def check_charset(content_type: str, what: str = "SPARQL requests") -> None:
+    """A body's declared charset must be UTF-8 (SPARQL 1.1 Protocol §2.1.3, and RDF sent to the Graph
+    Store); 415 for any other."""
     for param in content_type.split(";")[1:]:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
             raise ApiError(
                 415,
                 "unsupported_media_type",
-                f"the body is declared as charset={value.strip()}; SPARQL requests are UTF-8: send "
+                f"the body is declared as charset={value.strip()}; {what} are UTF-8: send "
                 "charset=utf-8 (or no charset)",
             )
 
@@ -330,7 +332,7 @@ async def read_protocol_request(request: Request, settings: Settings) -> Protoco
     max_query_length = settings.max_query_length
     if request.method == "POST":
         content_type_header = request.headers.get("content-type", "")
-        content_type = _media_type(content_type_header)
+        content_type = media_type(content_type_header)
         # A query can take 4 UTF-8 bytes per character, or 9 when percent-encoded in a form.
         # Updates can carry data (INSERT DATA), so their bodies are bounded by KG_MAX_INPUT_BYTES.
         if content_type == FORM:
@@ -338,11 +340,11 @@ async def read_protocol_request(request: Request, settings: Settings) -> Protoco
             body = await read_body(request, limit, "form body")
             parsed.params += parse_qsl(_decode(body, "form body"), keep_blank_values=True)
         elif content_type == SPARQL_QUERY:
-            _check_charset(content_type_header)
+            check_charset(content_type_header)
             body = await read_body(request, 4 * max_query_length, "query")
             parsed.body_query = _decode(body, "query")
         elif content_type == SPARQL_UPDATE:
-            _check_charset(content_type_header)
+            check_charset(content_type_header)
             body = await read_body(request, settings.max_input_bytes, "update")
             parsed.body_update = _decode(body, "update")
         else:
@@ -533,6 +535,19 @@ async def sparql(request: Request) -> Response:
     return Response(content=body, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
 
 
+def direct_route() -> Route:
+    """`sparql` as a plain Starlette route, which `create_app` puts first among the app's routes.
+
+    It answers every GET and POST to the endpoint; the FastAPI routes above stay for the OpenAPI
+    documentation and ``url_for``. It skips FastAPI's per-request work (the search through the
+    routes, dependency solving for a handler that has none), about a third of the server's time
+    for a small query (bench/bench_query.py; docs/decisions/0003-sparql-service.md).
+    """
+    return Route(
+        ENDPOINT_PATH, sparql, methods=["GET", "POST"], name="sparql_direct", include_in_schema=False
+    )
+
+
 @router.get("/", name="index")
 async def index(request: Request) -> dict[str, Any]:
     """Where the endpoint, the Graph Store and the web UI are, with an example query."""
@@ -566,8 +581,11 @@ async def health() -> dict[str, str]:
 __all__ = [
     "GRAPH_OFFERS",
     "READ_ONLY",
+    "check_charset",
     "choose_format",
+    "direct_route",
     "endpoint_iri",
+    "media_type",
     "negotiate",
     "parse_accept",
     "read_body",

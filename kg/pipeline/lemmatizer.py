@@ -50,6 +50,9 @@ def make_lemmatizer(nlp: Language, name: str, lang: str) -> Lemmatizer:
 class Lemmatizer:
     def __init__(self, lang: str) -> None:
         self.lang = lang
+        # simplemma reads its dictionary on first use (1.5 s for German): do it when the pipeline is
+        # loaded, not inside the first document's processing time.
+        simplemma.lemmatize("Häuser", lang=lang)
 
     def __call__(self, doc: Doc) -> Doc:
         for token in doc:

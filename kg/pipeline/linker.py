@@ -160,6 +160,7 @@ def normalise_label(tag: str) -> str:
     """PER / LOC / ORG / MISC for the tags of known recognisers; any other tag unchanged."""
     return _LABELS.get(tag.upper(), tag)
 
+
 #: The type a new (KB-less) entity recognised with that label gets.
 _NEW_TYPES: dict[str, EntityType] = {"PER": "Person", "ORG": "Organization", "LOC": "Location"}
 
