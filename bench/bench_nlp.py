@@ -95,7 +95,7 @@ def main() -> None:
     for config in configs:
         name = Path(config).name
         has_model = any(n in STATISTICAL for n in load_pipeline(Path(config)).pipe_names)
-        for only_statistical in ([True, False] if has_model else [False]):
+        for only_statistical in [True, False] if has_model else [False]:
             for processes in sorted({1, args.processes}):
                 rate, loaded = measure(config, data, processes, only_statistical)
                 stages = "statistical" if only_statistical else "full"
