@@ -29,7 +29,8 @@ does not know; the KB stays the authority for extent and identity
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -255,6 +256,8 @@ class Linker:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
+        # The first word of every KB form: a span that starts with another word is no KB form.
+        self._first_units = frozenset(m.group() for f in kb.surface_forms if (m := _UNIT.search(f)))
 
     def __call__(
         self,
@@ -268,9 +271,15 @@ class Linker:
         """
         raw = self._gazetteer(text)
         named = {c.entity for _, _, cands in raw for c in cands if c.kind in ("label", "alias")}
+        # every hit under each of its leading word runs ("Jordan" -> the hit "Jordan Bardella")
+        longer: dict[str, list[_Hit]] = defaultdict(list)
+        for hit in raw:
+            surface = text[hit[0] : hit[1]]
+            for space in (k for k, c in enumerate(surface) if c == " "):
+                longer[surface[:space]].append(hit)
         mentions: list[LinkedMention] = []
         for start, end, cands in raw:
-            chosen = self._choose(text, start, end, cands, named, sentences, raw)
+            chosen = self._choose(text, start, end, cands, named, sentences, raw, longer)
             if chosen is not None:
                 mentions.append(chosen)
         mentions = self._recognised(text, mentions, raw, recognised)
@@ -324,6 +333,9 @@ class Linker:
         found: list[_Hit] = []
         i = 0
         while i < len(units):
+            if units[i].group() not in self._first_units:
+                i += 1
+                continue
             hit: tuple[int, int, list[SurfaceForm], int] | None = None
             for j in range(min(len(units), i + _MAX_UNITS), i, -1):
                 start, end = units[i].start(), units[j - 1].end()
@@ -350,14 +362,15 @@ class Linker:
         named: set[str],
         sentences: Sequence[tuple[int, int]],
         raw: list[_Hit],
+        longer: Mapping[str, list[_Hit]],
     ) -> LinkedMention | None:
         surface = text[start:end]
         ranked = sorted(
             cands, key=lambda c: (_TYPE_ORDER[self.kb.entities[c.entity].type], _KIND_ORDER[c.kind])
         )
         # "Jordan" after "Jordan Bardella": a first name alone names the person already mentioned.
-        for s, e, cs in raw:
-            if (s, e) != (start, end) and text[s:e].startswith(surface + " "):
+        for s, e, cs in longer.get(surface, ()):
+            if (s, e) != (start, end):
                 person = [c for c in cs if self.kb.entities[c.entity].type == "Person"]
                 if person:
                     ranked = [*person[:1], *ranked]

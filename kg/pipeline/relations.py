@@ -30,6 +30,7 @@ docs/decisions/0008-relation-rules.md.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Sequence
@@ -240,6 +241,12 @@ TRIGGERS: tuple[Trigger, ...] = (
     _t("warnsAbout", r"warnt|warnte|warnten|gewarnt|warned|warns", "comm", "vor about of"),
     _t("accuses", r"vorgeworfen|wirft|warf|werfen|bezichtig\w*|beschuldig\w*|accused|accuses?", "comm"),
 )
+
+
+@functools.lru_cache(maxsize=65_536)
+def triggers_of(word: str) -> tuple[Trigger, ...]:
+    """The triggers whose pattern matches `word`, in `TRIGGERS` order (words recur: cached)."""
+    return tuple(trig for trig in TRIGGERS if trig.pattern.match(word))
 _TROOP_MOVES = re.compile(
     r"^(geschickt|schickt|schicke|schickte|schickten|entsandt|entsendet|entsende|verlegt|verlegte|stationiert|"
     r"Verfügung|Einsatz|Einsatzes|Beteiligung|deployed|sent|deploys?)$",
@@ -476,9 +483,7 @@ class RelationExtractor:
             if sentence_subject is None and subject is not None:
                 sentence_subject = subject[1]
             for at in range(lo, hi):
-                for trig in TRIGGERS:
-                    if not trig.pattern.match(toks[at].text):
-                        continue
+                for trig in triggers_of(toks[at].text):
                     found.extend(
                         self._apply(
                             trig, toks, lo, hi, at, groups, subject, sentence_subject, speaker_idx, found
