@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_nlp.py [--words 100000] [--config kg/pipeline/pipeline.cfg]
 
 The sample articles are repeated until they hold at least --words words
-(whitespace-separated). Prints words/s for: the statistical stages alone
+(whitespace-separated), and passed to ``nlp.pipe`` in batches of
+``KG_BATCH_SIZE`` articles (32), as ``kg build`` does. Prints words/s for: the statistical stages alone
 (tok2vec, morphologizer, parser, ner), and the full pipeline (plus sentence
 splitting, lemmas, linking and relation rules), each on one process and on
 one process per core (each loads the pipeline once; loading is timed
@@ -27,7 +28,7 @@ from pathlib import Path  # noqa: E402
 
 from kg.io import Loaded, read_articles  # noqa: E402
 from kg.pipeline import load_pipeline  # noqa: E402
-from kg.settings import REPO_ROOT  # noqa: E402
+from kg.settings import REPO_ROOT, get_settings  # noqa: E402
 
 STATISTICAL = ("tok2vec", "morphologizer", "parser", "ner", "tagger")
 
@@ -56,7 +57,7 @@ def _run(config: str, batch: list[str], only_statistical: bool) -> tuple[float, 
         keep = [name for name in nlp.pipe_names if name in STATISTICAL or name == "kg_sentences"]
         disabled = nlp.select_pipes(enable=keep)
     t1 = time.perf_counter()
-    for _ in nlp.pipe(batch, batch_size=8):
+    for _ in nlp.pipe(batch, batch_size=get_settings().batch_size):  # as kg build batches articles
         pass
     seconds = time.perf_counter() - t1
     if only_statistical:

@@ -23,7 +23,7 @@ from kg.errors import InputError, KGError
 from kg.io import Loaded, read_articles
 from kg.mapping import article_iri, graph_iri, to_graph
 from kg.metadata import normalize_text
-from kg.model import Article
+from kg.model import Article, Extraction
 from kg.settings import Settings, get_settings
 from kg.store import OxigraphStore, Store, open_store
 from kg.validate import load_shapes, validate
@@ -114,29 +114,60 @@ class Builder:
         self, article: Article, *, warnings: tuple[str, ...] = (), force: bool = False
     ) -> ArticleResult:
         """Extract, validate and store one article; never raises for a bad article."""
-        base = self.settings.base_iri
-        iri = str(article_iri(article.key, base_iri=base))
-        if not has_sentence(article.text):
-            return ArticleResult(
-                article.name,
-                "failed",
-                message="no recognisable sentence (no line with three words); is this an article?",
-                warnings=warnings,
-                iri=iri,
-            )
-        from kg.pipeline import extract, extractor_version
-
-        if not force and self.store.article_state(iri) == (article.content_hash, extractor_version(self.nlp)):
-            return ArticleResult(article.name, "skipped", warnings=warnings, iri=iri)
+        done = self._before_extraction(article, warnings, force)
+        if done is not None:
+            return done
+        from kg.pipeline import extract
 
         try:
             extraction = extract(self.nlp, article)
+        except KGError as e:
+            return self._failed(article, warnings, str(e))
+        return self._store(extraction, warnings)
+
+    def _iri(self, article: Article) -> str:
+        return str(article_iri(article.key, base_iri=self.settings.base_iri))
+
+    def _failed(self, article: Article, warnings: tuple[str, ...], message: str) -> ArticleResult:
+        return ArticleResult(
+            article.name, "failed", message=message, warnings=warnings, iri=self._iri(article)
+        )
+
+    def _before_extraction(
+        self, article: Article, warnings: tuple[str, ...], force: bool
+    ) -> ArticleResult | None:
+        """The result of an article that needs no extraction (not an article, or stored unchanged)."""
+        if not has_sentence(article.text):
+            return self._failed(
+                article, warnings, "no recognisable sentence (no line with three words); is this an article?"
+            )
+        if len(article.text) > self.nlp.max_length:
+            return self._failed(
+                article,
+                warnings,
+                f"the text has {len(article.text):,} characters; the pipeline takes at most "
+                f"{self.nlp.max_length:,} at once (spaCy's nlp.max_length): split the article into parts",
+            )
+        from kg.pipeline import extractor_version
+
+        state = self.store.article_state(self._iri(article))
+        if not force and state == (article.content_hash, extractor_version(self.nlp)):
+            return ArticleResult(article.name, "skipped", warnings=warnings, iri=self._iri(article))
+        return None
+
+    def _store(self, extraction: Extraction, warnings: tuple[str, ...]) -> ArticleResult:
+        """Map, validate and write one extracted article."""
+        article = extraction.article
+        base = self.settings.base_iri
+        try:
             graph = to_graph(extraction, base_iri=base)
         except KGError as e:
-            return ArticleResult(article.name, "failed", message=str(e), warnings=warnings, iri=iri)
+            return self._failed(article, warnings, str(e))
         report = validate(graph, shapes=self.shapes)
         if not report.conforms:
-            return ArticleResult(article.name, "invalid", message=report.text, warnings=warnings, iri=iri)
+            return ArticleResult(
+                article.name, "invalid", message=report.text, warnings=warnings, iri=self._iri(article)
+            )
         self.store.replace_article(str(graph_iri(article.key, base_iri=base)), graph)
         return ArticleResult(
             article.name,
@@ -145,8 +176,30 @@ class Builder:
             entities=len(extraction.entities),
             triples=len(graph),
             warnings=warnings,
-            iri=iri,
+            iri=self._iri(article),
         )
+
+    def _build_batch(self, batch: Sequence[Loaded], force: bool) -> list[ArticleResult]:
+        """Build `batch` in order, with one ``nlp.pipe`` over the articles that need extraction.
+
+        An error in the batch's extraction is put down to its articles one by one (each extracted
+        alone), so only the article that causes it fails.
+        """
+        from kg.pipeline import extract_many
+
+        results: list[ArticleResult | None] = [
+            self._before_extraction(item.article, item.warnings, force) for item in batch
+        ]
+        todo = [i for i, result in enumerate(results) if result is None]
+        try:
+            extractions = extract_many(self.nlp, [batch[i].article for i in todo], batch_size=len(todo) or 1)
+        except KGError:
+            for i in todo:
+                results[i] = self.build_article(batch[i].article, warnings=batch[i].warnings, force=True)
+        else:
+            for i, extraction in zip(todo, extractions, strict=True):
+                results[i] = self._store(extraction, batch[i].warnings)
+        return [result for result in results if result is not None]
 
     def build_paths(
         self,
@@ -169,15 +222,26 @@ class Builder:
     ) -> BuildReport:
         report = BuildReport()
         started = time.perf_counter()
+        batch: list[Loaded] = []
+
+        def add(results: Iterable[ArticleResult]) -> None:
+            for result in results:
+                report.results.append(result)
+                if progress is not None:
+                    progress(result)
+
         for item in items:
             if isinstance(item, InputError):
+                add(self._build_batch(batch, force))  # results stay in input order
+                batch = []
                 name = f"{item.source}:{item.line}" if item.line is not None else item.source
-                result = ArticleResult(name, "failed", message=item.reason)
-            else:
-                result = self.build_article(item.article, warnings=item.warnings, force=force)
-            report.results.append(result)
-            if progress is not None:
-                progress(result)
+                add([ArticleResult(name, "failed", message=item.reason)])
+                continue
+            batch.append(item)
+            if len(batch) >= self.settings.batch_size:
+                add(self._build_batch(batch, force))
+                batch = []
+        add(self._build_batch(batch, force))
         report.seconds = time.perf_counter() - started
         return report
 

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,8 @@ class Settings(BaseSettings):
     max_query_length: int = 100_000
     max_results: int = 100_000
     max_input_bytes: int = 20_000_000
+    #: Articles `kg build` passes through the pipeline together (``nlp.pipe``; ``KG_BATCH_SIZE``).
+    batch_size: int = Field(default=32, ge=1, le=10_000)
 
     @property
     def kb_dir(self) -> Path:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from spacy.language import Language
+from spacy.tokens import Doc
 
 from kg.build import Builder, KnowledgeGraph
+from kg.errors import KGError
 from kg.evaluate import evaluate
 from kg.io import read_articles
 from kg.settings import REPO_ROOT
@@ -137,3 +141,63 @@ def _nquads(store: OxigraphStore) -> set[bytes]:
     buffer = io.BytesIO()
     store.export("nquads", buffer)
     return set(buffer.getvalue().splitlines())
+
+
+# -- batches (kg build runs the pipeline over KG_BATCH_SIZE articles at once) ---------------------------
+
+RULES = REPO_ROOT / "kg" / "pipeline" / "rules.cfg"
+
+
+def _rules_builder(batch_size: int, nlp: Language | None = None) -> tuple[OxigraphStore, Builder]:
+    from kg.pipeline import load_pipeline
+    from kg.settings import Settings
+
+    settings = Settings(pipeline_config=RULES, batch_size=batch_size)
+    store = open_store(None)
+    return store, Builder(store, nlp=nlp or load_pipeline(RULES), settings=settings)
+
+
+def test_a_batched_build_writes_what_one_by_one_writes() -> None:
+    one_store, one = _rules_builder(1)
+    many_store, many = _rules_builder(32)
+    reports = [builder.build_paths([SAMPLES]) for builder in (one, many)]
+    assert [r.status for r in reports[0].results] == [r.status for r in reports[1].results] == ["built"] * 5
+    assert [r.name for r in reports[0].results] == [r.name for r in reports[1].results]
+    assert _nquads(one_store) == _nquads(many_store)
+
+
+@Language.component("test_fails_on_boom")
+def _fails_on_boom(doc: Doc) -> Doc:
+    if "BOOM" in doc.text:
+        raise KGError("the test component refuses BOOM")
+    return doc
+
+
+def test_an_error_in_a_batch_fails_only_its_article_and_keeps_input_order(tmp_path: Path) -> None:
+    from kg.pipeline import load_pipeline
+
+    nlp = load_pipeline(RULES)
+    nlp.add_pipe("test_fails_on_boom", first=True)
+    nlp.max_length = 200
+    (tmp_path / "feed.jsonl").write_text(
+        '{"text": "Polen kritisiert Russland scharf."}\n'
+        '{"text": "BOOM: Frankreich unterstützt die Ukraine."}\n'
+        "{not json\n"
+        '{"text": "Frankreich unterstützt die Ukraine mit Waffen."}\n'
+        + json.dumps({"text": "Deutschland liefert Panzer an die Ukraine. " * 6})
+        + "\n",
+        encoding="utf-8",
+    )
+    store, builder = _rules_builder(32, nlp)
+    report = builder.build_paths([tmp_path])
+    got = [(Path(r.name).name, r.status) for r in report.results]  # a bad line is named by its full path
+    assert got == [
+        ("feed.jsonl:1", "built"),
+        ("feed.jsonl:2", "failed"),
+        ("feed.jsonl:3", "failed"),
+        ("feed.jsonl:4", "built"),
+        ("feed.jsonl:5", "failed"),
+    ]
+    assert "refuses BOOM" in (report.results[1].message or "")
+    assert "nlp.max_length" in (report.results[4].message or "")
+    assert store.stats().articles == 2

@@ -247,6 +247,8 @@ TRIGGERS: tuple[Trigger, ...] = (
 def triggers_of(word: str) -> tuple[Trigger, ...]:
     """The triggers whose pattern matches `word`, in `TRIGGERS` order (words recur: cached)."""
     return tuple(trig for trig in TRIGGERS if trig.pattern.match(word))
+
+
 _TROOP_MOVES = re.compile(
     r"^(geschickt|schickt|schicke|schickte|schickten|entsandt|entsendet|entsende|verlegt|verlegte|stationiert|"
     r"Verfügung|Einsatz|Einsatzes|Beteiligung|deployed|sent|deploys?)$",
