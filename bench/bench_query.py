@@ -345,8 +345,14 @@ def run_bench(folder: Path, args: argparse.Namespace) -> None:
         plain = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
         def stdlib_get(path: str) -> bytes:
-            plain.request("GET", path, headers={"Accept": "application/sparql-results+json"})
-            response = plain.getresponse()
+            try:
+                plain.request("GET", path, headers={"Accept": "application/sparql-results+json"})
+                response = plain.getresponse()
+            except (http.client.RemoteDisconnected, ConnectionResetError):
+                # idle past uvicorn's keep-alive (5 s, while the other engines ran): connect again
+                plain.close()
+                plain.request("GET", path, headers={"Accept": "application/sparql-results+json"})
+                response = plain.getresponse()
             body = response.read()
             if response.status != 200:
                 raise RuntimeError(f"GET {path[:80]} answered {response.status}: {body[:200]!r}")

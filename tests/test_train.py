@@ -15,7 +15,7 @@ import spacy
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from kg.pipeline.features import cluster_features
+from kg.pipeline.features import cluster_features, prob_features
 from kg.pipeline.lemmatizer import Lemmatizer
 from kg.train.corpora import (
     Sentence,
@@ -116,6 +116,16 @@ def test_cluster_features_prefer_the_word_as_written_then_lower_case() -> None:
     assert got[:, 0].tolist() == [7, 8, 0]  # cluster + 1; 0 means unknown
     assert got[2].tolist() == [0, 0, 0]
     assert got[0, 1] != got[0, 0] and got[0, 2] != got[0, 1]  # coarser views live in their own ranges
+
+
+def test_prob_features_bucket_the_word_as_written_and_lower_cased_apart() -> None:
+    keys = numpy.array([10, 20], dtype="uint64")
+    values = numpy.array([3, 17], dtype="uint64")
+    ids = numpy.array([[20, 10], [99, 10], [99, 98]], dtype="uint64")  # (ORTH, LOWER)
+    got = prob_features(ids, keys, values)
+    assert got[0, 0] == 3_000_017 and got[0, 1] == 3_000_103  # both known, each in its own range
+    assert got[1, 0] == 0 and got[1, 1] == 3_000_103  # known only lower-cased (a common noun)
+    assert got[2].tolist() == [0, 0]
 
 
 def test_cluster_table_is_saved_with_the_weights(tmp_path: Path) -> None:

@@ -32,6 +32,8 @@ NDArray = numpy.ndarray[Any, numpy.dtype[numpy.uint64]]
 
 #: Feature columns derived from one cluster id (full id, top bits, low bits).
 N_CLUSTER_COLUMNS = 3
+#: Frequency columns (optional): the word as written, lower-cased.
+N_PROB_COLUMNS = 2
 _ORTH_LOWER: list[int | str] = ["ORTH", "LOWER"]
 
 
@@ -61,6 +63,45 @@ def load_cluster_table(n_words: int) -> tuple[NDArray, NDArray]:
     return keys[order], values[order]
 
 
+def load_prob_table(n_words: int) -> tuple[NDArray, NDArray]:
+    """The `n_words` most frequent words' frequency buckets from spacy-lookups-data (``lexeme_prob``).
+
+    Returns (keys, values) like `load_cluster_table`: keys are string hashes,
+    sorted; a value is the word's negative log-probability rounded (1 = very
+    frequent, 25 = rare).
+    """
+    from spacy.lookups import load_lookups
+
+    try:
+        table = load_lookups("de", ["lexeme_prob"]).get_table("lexeme_prob")
+    except (ValueError, ImportError) as e:
+        raise RuntimeError(
+            "word frequencies come from spacy-lookups-data, which is not installed; "
+            "install the training extra: pip install -e '.[train]'"
+        ) from e
+    pairs = sorted(table.items(), key=lambda kv: -float(kv[1]))[:n_words]
+    keys = numpy.array([k for k, _ in pairs], dtype="uint64")
+    values = numpy.array([max(1, min(30, round(-float(v)))) for _, v in pairs], dtype="uint64")
+    order = numpy.argsort(keys)
+    return keys[order], values[order]
+
+
+def prob_features(ids: NDArray, keys: NDArray, values: NDArray) -> NDArray:
+    """Frequency bucket of each token as written and lower-cased (0: unknown), an (n, 2) array.
+
+    A capitalised word whose lower-case form is frequent is likely a common noun (German capitalises
+    every noun); one known only capitalised is likely a name."""
+    out = numpy.zeros((ids.shape[0], N_PROB_COLUMNS), dtype="uint64")
+    if keys.size == 0 or ids.shape[0] == 0:
+        return out
+    for column in (0, 1):
+        wanted = ids[:, column]
+        at = numpy.minimum(numpy.searchsorted(keys, wanted), keys.size - 1)
+        hit = keys[at] == wanted
+        out[hit, column] = values[at[hit]] + 3_000_000 + 100 * column
+    return out
+
+
 def cluster_features(ids: NDArray, keys: NDArray, values: NDArray) -> NDArray:
     """Cluster feature columns for tokens given as an (n, 2) array of (ORTH, LOWER) ids."""
     out = numpy.zeros((ids.shape[0], N_CLUSTER_COLUMNS), dtype="uint64")
@@ -80,7 +121,9 @@ def cluster_features(ids: NDArray, keys: NDArray, values: NDArray) -> NDArray:
     return out
 
 
-def _cluster_feature_model(attrs: Sequence[str | int], n_words: int) -> Model[list[Doc], list[Ints2d]]:
+def _cluster_feature_model(
+    attrs: Sequence[str | int], n_words: int, prob_words: int = 0
+) -> Model[list[Doc], list[Ints2d]]:
     lexical = FeatureExtractor(list(attrs))
 
     def forward(
@@ -91,7 +134,10 @@ def _cluster_feature_model(attrs: Sequence[str | int], n_words: int) -> Model[li
         features = []
         for b, doc in zip(base, docs, strict=True):
             ids = numpy.asarray(doc.to_array(_ORTH_LOWER), dtype="uint64").reshape(-1, 2)
-            columns: Any = numpy.hstack([numpy.asarray(b), cluster_features(ids, keys, values)])
+            parts = [numpy.asarray(b), cluster_features(ids, keys, values)]
+            if prob_words > 0:
+                parts.append(prob_features(ids, model.attrs["prob_keys"], model.attrs["prob_values"]))
+            columns: Any = numpy.hstack(parts)
             features.append(model.ops.asarray2i(columns, dtype="uint64"))
         return features, lambda d_features: []
 
@@ -100,6 +146,10 @@ def _cluster_feature_model(attrs: Sequence[str | int], n_words: int) -> Model[li
             keys, values = load_cluster_table(n_words)
             model.attrs["cluster_keys"] = keys
             model.attrs["cluster_values"] = values
+        if model.attrs["prob_keys"].size == 0 and prob_words > 0:
+            keys, values = load_prob_table(prob_words)
+            model.attrs["prob_keys"] = keys
+            model.attrs["prob_values"] = values
 
     empty = numpy.zeros(0, dtype="uint64")
     return Model(
@@ -107,7 +157,12 @@ def _cluster_feature_model(attrs: Sequence[str | int], n_words: int) -> Model[li
         forward,
         init=init,
         layers=[lexical],
-        attrs={"cluster_keys": empty, "cluster_values": empty.copy()},
+        attrs={
+            "cluster_keys": empty,
+            "cluster_values": empty.copy(),
+            "prob_keys": empty.copy(),
+            "prob_values": empty.copy(),
+        },
     )
 
 
@@ -119,6 +174,8 @@ def ClusterHashEmbed(
     cluster_rows: int,
     cluster_words: int,
     mix_pieces: int = 3,
+    prob_words: int = 0,
+    prob_rows: int = 500,
 ) -> Model[list[Doc], list[Floats2d]]:
     """Hash embeddings of `attrs` (like spacy.MultiHashEmbed.v2) plus Brown-cluster columns.
 
@@ -126,13 +183,17 @@ def ClusterHashEmbed(
     keeps (read from spacy-lookups-data when the model is initialised for
     training, then saved with the model's weights). `mix_pieces`: the maxout
     pieces of the layer that mixes the columns into one vector (3, as in
-    MultiHashEmbed; 2 is a third cheaper).
+    MultiHashEmbed; 2 is a third cheaper). `prob_words` > 0 adds two columns:
+    the frequency bucket (spacy-lookups-data ``lexeme_prob``) of the word as
+    written and lower-cased, for that many of the most frequent words.
     """
     if len(rows) != len(attrs):
         raise ValueError(
             f"kg.ClusterHashEmbed.v1: {len(attrs)} attrs but {len(rows)} rows; give one row count per attr"
         )
-    all_rows = [*rows] + [cluster_rows] * N_CLUSTER_COLUMNS
+    all_rows = (
+        [*rows] + [cluster_rows] * N_CLUSTER_COLUMNS + ([prob_rows] * N_PROB_COLUMNS if prob_words else [])
+    )
     embeddings: list[Model[Ints2d, Floats2d]] = [
         HashEmbed(width, n, column=i, seed=8 + i, dropout=0.0) for i, n in enumerate(all_rows)
     ]
@@ -142,7 +203,7 @@ def ClusterHashEmbed(
     return cast(
         Model[list[Doc], list[Floats2d]],
         chain(
-            _cluster_feature_model(attrs, cluster_words),
+            _cluster_feature_model(attrs, cluster_words, prob_words),
             cast(Model[list[Ints2d], Ragged], list2ragged()),
             with_array(concatenate(*embeddings)),
             max_out,
