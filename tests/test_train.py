@@ -17,6 +17,7 @@ from spacy.vocab import Vocab
 
 from kg.pipeline.features import cluster_features, prob_features
 from kg.pipeline.lemmatizer import Lemmatizer
+from kg.train import MODEL_VERSION
 from kg.train.corpora import (
     Sentence,
     map_tags,
@@ -243,4 +244,4 @@ def test_kg_train_packages_a_model_the_pipeline_config_loads(tmp_path: Path) -> 
     nlp = load_pipeline(REPO_ROOT / "kg" / "pipeline" / "pipeline.cfg", model=tmp_path / "model")
     assert nlp.pipe_names[:5] == ["kg_sentences", "tok2vec", "morphologizer", "parser", "ner"]
     extraction = extract(nlp, Article(text="Olaf Scholz besucht Kiel. Er spricht dort.", name="t.txt"))
-    assert extraction.extractor.endswith("+de_newskg-0.1.0")
+    assert extraction.extractor.endswith(f"+de_newskg-{MODEL_VERSION}")

@@ -63,7 +63,7 @@ def load_pipeline(config_path: Path, model: str | Path | None = None) -> Languag
 
 
 def _model_id(model: str) -> str:
-    """``de_newskg-0.1.0``: the name and version in a model's meta (the argument itself if it has none)."""
+    """``de_newskg-0.2.0``: the name and version in a model's meta (the argument itself if it has none)."""
     try:
         path = Path(model) if Path(model).exists() else spacy.util.get_package_path(model)
         meta = spacy.util.load_meta(path / "meta.json")
