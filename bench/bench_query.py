@@ -470,8 +470,8 @@ def print_table(
             )
     if speedups:
         print(
-            f"pyoxigraph vs rdflib at p50, rows into a list on both: min {min(speedups):.0f}x, "
-            f"median {statistics.median(speedups):.0f}x (target >= 10x)"
+            f"pyoxigraph vs rdflib at p50, rows into a list on both: min {min(speedups):.1f}x, "
+            f"median {statistics.median(speedups):.1f}x (target >= 10x)"
         )
 
 
