@@ -37,6 +37,25 @@ N_PROB_COLUMNS = 2
 _ORTH_LOWER: list[int | str] = ["ORTH", "LOWER"]
 
 
+def _lookups_table(name: str, what: str) -> Any:
+    """The German table `name` of spacy-lookups-data (only training needs the package)."""
+    from spacy.lookups import load_lookups
+
+    try:
+        return load_lookups("de", [name]).get_table(name)
+    except (ValueError, ImportError) as e:
+        raise RuntimeError(
+            f"{what} come from spacy-lookups-data, which is not installed; "
+            "install the training extra: pip install -e '.[train]'"
+        ) from e
+
+
+def _find(keys: NDArray, wanted: NDArray) -> tuple[Any, Any]:
+    """(positions in the sorted `keys`, which of `wanted` are there) for a sorted-array lookup."""
+    at = numpy.minimum(numpy.searchsorted(keys, wanted), keys.size - 1)
+    return at, keys[at] == wanted
+
+
 def load_cluster_table(n_words: int) -> tuple[NDArray, NDArray]:
     """The `n_words` most frequent words' Brown clusters from spacy-lookups-data, as sorted arrays.
 
@@ -44,17 +63,7 @@ def load_cluster_table(n_words: int) -> tuple[NDArray, NDArray]:
     LOWER id), sorted; values the cluster ids. Only training needs the
     package (the ``train`` extra); a trained model stores the arrays.
     """
-    try:
-        from spacy.lookups import load_lookups
-    except ImportError as e:  # pragma: no cover - spaCy always has it
-        raise RuntimeError("spaCy without spacy.lookups") from e
-    try:
-        table = load_lookups("de", ["lexeme_cluster"]).get_table("lexeme_cluster")
-    except (ValueError, ImportError) as e:
-        raise RuntimeError(
-            "the Brown clusters come from spacy-lookups-data, which is not installed; "
-            "install the training extra: pip install -e '.[train]'"
-        ) from e
+    table = _lookups_table("lexeme_cluster", "the Brown clusters")
     keys = numpy.fromiter(table.keys(), dtype="uint64", count=len(table))
     values = numpy.fromiter(table.values(), dtype="uint64", count=len(table))
     # load_lookups keeps the file's order, most frequent words first
@@ -70,15 +79,7 @@ def load_prob_table(n_words: int) -> tuple[NDArray, NDArray]:
     sorted; a value is the word's negative log-probability rounded (1 = very
     frequent, 25 = rare).
     """
-    from spacy.lookups import load_lookups
-
-    try:
-        table = load_lookups("de", ["lexeme_prob"]).get_table("lexeme_prob")
-    except (ValueError, ImportError) as e:
-        raise RuntimeError(
-            "word frequencies come from spacy-lookups-data, which is not installed; "
-            "install the training extra: pip install -e '.[train]'"
-        ) from e
+    table = _lookups_table("lexeme_prob", "word frequencies")
     pairs = sorted(table.items(), key=lambda kv: -float(kv[1]))[:n_words]
     keys = numpy.array([k for k, _ in pairs], dtype="uint64")
     values = numpy.array([max(1, min(30, round(-float(v)))) for _, v in pairs], dtype="uint64")
@@ -95,9 +96,7 @@ def prob_features(ids: NDArray, keys: NDArray, values: NDArray) -> NDArray:
     if keys.size == 0 or ids.shape[0] == 0:
         return out
     for column in (0, 1):
-        wanted = ids[:, column]
-        at = numpy.minimum(numpy.searchsorted(keys, wanted), keys.size - 1)
-        hit = keys[at] == wanted
+        at, hit = _find(keys, ids[:, column])
         out[hit, column] = values[at[hit]] + 3_000_000 + 100 * column
     return out
 
@@ -109,9 +108,7 @@ def cluster_features(ids: NDArray, keys: NDArray, values: NDArray) -> NDArray:
         return out
     found = numpy.zeros(ids.shape[0], dtype="uint64")
     for column in (1, 0):  # ORTH wins over LOWER: assign LOWER first, then overwrite
-        wanted = ids[:, column]
-        at = numpy.minimum(numpy.searchsorted(keys, wanted), keys.size - 1)
-        hit = keys[at] == wanted
+        at, hit = _find(keys, ids[:, column])
         found[hit] = values[at[hit]] + 1  # 0 stays "unknown"
     bits = numpy.floor(numpy.log2(numpy.maximum(found, 1))).astype("int64") + 1
     shift = numpy.maximum(bits - 6, 0).astype("uint64")
