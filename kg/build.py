@@ -150,9 +150,9 @@ class Builder:
             )
         from kg.pipeline import extractor_version
 
-        state = self.store.article_state(self._iri(article))
-        if not force and state == (article.content_hash, extractor_version(self.nlp)):
-            return ArticleResult(article.name, "skipped", warnings=warnings, iri=self._iri(article))
+        iri = self._iri(article)
+        if not force and self.store.article_state(iri) == (article.content_hash, extractor_version(self.nlp)):
+            return ArticleResult(article.name, "skipped", warnings=warnings, iri=iri)
         return None
 
     def _store(self, extraction: Extraction, warnings: tuple[str, ...]) -> ArticleResult:
