@@ -849,7 +849,7 @@ class _WorkerPool:
         with self._lock:
             return [w.process.pid for w in self._all if w.process.pid is not None]
 
-    def _request(
+    def request(
         self,
         sparql: str,
         form: QueryKind | None,
@@ -859,6 +859,7 @@ class _WorkerPool:
         base_iri: str | None,
         max_results: int | None,
     ) -> bytes:
+        """One query as the workers read it (`_worker_main`), for `run` or `arun`."""
         if self._closed:
             raise StoreError("the store is closed; open it again with kg.store.open_store")
         request = (
@@ -876,21 +877,9 @@ class _WorkerPool:
         self._discard(worker)
         return StoreError(f"the query worker process died ({error}); is the store at {self._path} readable?")
 
-    def run(
-        self,
-        sparql: str,
-        form: QueryKind | None,
-        *,
-        default_graph: list[str] | None,
-        named_graphs: list[str] | None,
-        timeout_s: float,
-        folder: Path | None = None,
-        base_iri: str | None = None,
-        max_results: int | None = None,
-        deadline: float | None = None,
-    ) -> QueryResult:
-        request = self._request(sparql, form, default_graph, named_graphs, folder, base_iri, max_results)
-        deadline = deadline if deadline is not None else time.monotonic() + timeout_s
+    def run(self, request: bytes, *, timeout_s: float, deadline: float) -> QueryResult:
+        """Answer `request` (from `request`) in a worker, killed at `deadline` (`timeout_s` is for
+        the messages)."""
         if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise QueryTimeout(_busy_message(timeout_s))
         try:
@@ -912,23 +901,9 @@ class _WorkerPool:
             self._slots.release()
         return _result_of(answer)
 
-    async def arun(
-        self,
-        sparql: str,
-        form: QueryKind | None,
-        *,
-        default_graph: list[str] | None,
-        named_graphs: list[str] | None,
-        timeout_s: float,
-        folder: Path | None = None,
-        base_iri: str | None = None,
-        max_results: int | None = None,
-        deadline: float | None = None,
-    ) -> QueryResult:
+    async def arun(self, request: bytes, *, timeout_s: float, deadline: float) -> QueryResult:
         """`run` for the event loop: the request is written to the worker's pipe and the answer read
         when the loop reports it readable, so no thread waits; at the deadline the worker is killed."""
-        request = self._request(sparql, form, default_graph, named_graphs, folder, base_iri, max_results)
-        deadline = deadline if deadline is not None else time.monotonic() + timeout_s
         if not await _acquire(lambda: self._slots.acquire(blocking=False), deadline):
             raise QueryTimeout(_busy_message(timeout_s))
         try:
@@ -1455,17 +1430,10 @@ class OxigraphStore:
             if locked and not self._lock.acquire_read(timeout_s):
                 raise QueryTimeout(_writing_message(timeout_s))
             try:
-                return self._pool.run(
-                    sparql,
-                    form,
-                    default_graph=default_graph,
-                    named_graphs=named_graphs,
-                    timeout_s=timeout_s,
-                    folder=self._snapshot_folder(),
-                    base_iri=base_iri,
-                    max_results=max_results,
-                    deadline=deadline,
+                request = self._pool.request(
+                    sparql, form, default_graph, named_graphs, self._snapshot_folder(), base_iri, max_results
                 )
+                return self._pool.run(request, timeout_s=timeout_s, deadline=deadline)
             finally:
                 if locked:
                     self._lock.release_read()
@@ -1516,17 +1484,10 @@ class OxigraphStore:
         if locked and not await _acquire(lambda: self._lock.acquire_read(0), deadline):
             raise QueryTimeout(_writing_message(timeout_s))
         try:
-            return await self._pool.arun(
-                sparql,
-                form,
-                default_graph=default_graph,
-                named_graphs=named_graphs,
-                timeout_s=timeout_s,
-                folder=self._snapshot_folder(),
-                base_iri=base_iri,
-                max_results=max_results,
-                deadline=deadline,
+            request = self._pool.request(
+                sparql, form, default_graph, named_graphs, self._snapshot_folder(), base_iri, max_results
             )
+            return await self._pool.arun(request, timeout_s=timeout_s, deadline=deadline)
         finally:
             if locked:
                 self._lock.release_read()
