@@ -307,3 +307,33 @@ def test_the_extractor_version_names_a_model_the_config_names_itself(tmp_path: P
     config.write_text('[paths]\nmodel = "some_model_pkg"\n\n' + CONFIG.read_text(encoding="utf-8"))
     assert extractor_version(load_pipeline(config)).endswith("+some_model_pkg")
     assert "+" not in extractor_version(load_pipeline(CONFIG))
+
+
+def test_use_blis_switches_every_layer_and_keeps_the_predictions() -> None:
+    import spacy
+    from spacy.training import Example
+    from thinc.api import NumpyOps
+
+    from kg.pipeline import use_blis
+
+    tagger_nlp = spacy.blank("de")
+    tagger_nlp.add_pipe("tagger")
+    words = ["Die", "Kanzlerin", "besucht", "Kiel", ".", "Der", "Minister", "warnt", "Paris", "."]
+    tags = ["ART", "NN", "VVFIN", "NE", "$.", "ART", "NN", "VVFIN", "NE", "$."]
+    examples = [Example.from_dict(tagger_nlp.make_doc(" ".join(words)), {"words": words, "tags": tags})]
+    tagger_nlp.initialize(lambda: examples)
+    for _ in range(5):
+        tagger_nlp.update(examples)
+    text = "Der Minister besucht Kiel ."
+
+    def nodes() -> list[NumpyOps]:
+        return [node.ops for node in tagger_nlp.get_pipe("tagger").model.walk()]  # type: ignore[attr-defined]
+
+    use_blis(tagger_nlp, True)
+    assert all(isinstance(ops, NumpyOps) and ops.use_blis for ops in nodes())
+    with_blis = tagger_nlp.get_pipe("tagger").model.predict([tagger_nlp.make_doc(text)])  # type: ignore[attr-defined]
+    use_blis(tagger_nlp, False)
+    assert not any(ops.use_blis for ops in nodes())
+    with_numpy = tagger_nlp.get_pipe("tagger").model.predict([tagger_nlp.make_doc(text)])  # type: ignore[attr-defined]
+    assert len(with_blis) == len(with_numpy) == 1
+    assert abs(with_blis[0] - with_numpy[0]).max() < 1e-5

@@ -243,5 +243,6 @@ def test_kg_train_packages_a_model_the_pipeline_config_loads(tmp_path: Path) -> 
     assert "smartdata" in {s["name"] for s in meta["excluded_sources"]}
     nlp = load_pipeline(REPO_ROOT / "kg" / "pipeline" / "pipeline.cfg", model=tmp_path / "model")
     assert nlp.pipe_names[:5] == ["kg_sentences", "tok2vec", "morphologizer", "parser", "ner"]
+    assert not any(node.ops.use_blis for node in nlp.get_pipe("ner").model.walk())  # numpy's BLAS
     extraction = extract(nlp, Article(text="Olaf Scholz besucht Kiel. Er spricht dort.", name="t.txt"))
     assert extraction.extractor.endswith(f"+de_newskg-{MODEL_VERSION}")

@@ -8,13 +8,13 @@ never downloads anything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
-from thinc.api import Config
+from thinc.api import Config, Model, NumpyOps
 
 from kg.errors import ConfigError
 from kg.kb import KnowledgeBase
@@ -23,7 +23,7 @@ from kg.pipeline import features, flair_ner, lemmatizer, relations, sentences  #
 from kg.pipeline.linker import LinkerComponent
 from kg.settings import EXTRACTOR_VERSION
 
-__all__ = ["extract", "extract_many", "extraction_of", "extractor_version", "load_pipeline"]
+__all__ = ["extract", "extract_many", "extraction_of", "extractor_version", "load_pipeline", "use_blis"]
 
 
 def load_pipeline(config_path: Path, model: str | Path | None = None) -> Language:
@@ -59,7 +59,38 @@ def load_pipeline(config_path: Path, model: str | Path | None = None) -> Languag
             f"de_core_news_lg` where the network allows; nothing is downloaded at run time."
         ) from e
     nlp.meta["kg_model"] = _model_id(str(model)) if model is not None else None
+    use_blis(nlp, False)
     return nlp
+
+
+@spacy.registry.callbacks("kg.use_numpy_blas.v1")  # type: ignore[untyped-decorator]
+def use_numpy_blas() -> Callable[[Language], Language]:
+    """``[initialize.after_init]`` callback of the training configs: train with `use_blis` off."""
+
+    def after_init(nlp: Language) -> Language:
+        use_blis(nlp, False)
+        return nlp
+
+    return after_init
+
+
+def use_blis(nlp: Language, blis: bool) -> None:
+    """Make the CPU models multiply matrices with thinc's bundled BLIS, or with numpy's BLAS.
+
+    `load_pipeline` picks numpy's: same results (the annotations of the sample
+    articles are identical), but the matrix products, most of the statistical
+    stages' time, ran 3.5x faster with numpy's OpenBLAS on the development
+    machine (docs/decisions/0015-model-size-and-speed.md). Models on other ops
+    (a GPU, Apple's) are left as they are.
+    """
+    ops = NumpyOps(use_blis=blis)
+    for _, component in nlp.components:
+        model = getattr(component, "model", None)
+        if not isinstance(model, Model):
+            continue
+        for node in model.walk():
+            if type(node.ops) is NumpyOps:
+                node.ops = ops
 
 
 def _model_id(model: str) -> str:

@@ -54,7 +54,7 @@ __all__ = ["TrainReport", "evaluate_model", "train"]
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 MODEL_NAME = "newskg"  # spaCy convention: the package is {lang}_{name}, de_newskg
-MODEL_VERSION = "0.2.0"
+MODEL_VERSION = "0.3.0"
 
 
 @dataclass
