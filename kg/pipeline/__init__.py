@@ -14,6 +14,7 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import registry
 from thinc.api import Config, Model, NumpyOps
 
 from kg.errors import ConfigError
@@ -63,7 +64,7 @@ def load_pipeline(config_path: Path, model: str | Path | None = None) -> Languag
     return nlp
 
 
-@spacy.registry.callbacks("kg.use_numpy_blas.v1")  # type: ignore[untyped-decorator]
+@registry.callbacks("kg.use_numpy_blas.v1")  # type: ignore[untyped-decorator]
 def use_numpy_blas() -> Callable[[Language], Language]:
     """``[initialize.after_init]`` callback of the training configs: train with `use_blis` off."""
 
