@@ -326,14 +326,14 @@ def test_use_blis_switches_every_layer_and_keeps_the_predictions() -> None:
         tagger_nlp.update(examples)
     text = "Der Minister besucht Kiel ."
 
-    def nodes() -> list[NumpyOps]:
-        return [node.ops for node in tagger_nlp.get_pipe("tagger").model.walk()]  # type: ignore[attr-defined]
+    model = tagger_nlp.get_pipe("tagger").model  # type: ignore[attr-defined]
+    docs = [tagger_nlp.make_doc(text)]
 
     use_blis(tagger_nlp, True)
-    assert all(isinstance(ops, NumpyOps) and ops.use_blis for ops in nodes())
-    with_blis = tagger_nlp.get_pipe("tagger").model.predict([tagger_nlp.make_doc(text)])  # type: ignore[attr-defined]
+    assert all(isinstance(node.ops, NumpyOps) and node.ops.use_blis for node in model.walk())
+    with_blis = model.predict(docs)
     use_blis(tagger_nlp, False)
-    assert not any(ops.use_blis for ops in nodes())
-    with_numpy = tagger_nlp.get_pipe("tagger").model.predict([tagger_nlp.make_doc(text)])  # type: ignore[attr-defined]
+    assert not any(node.ops.use_blis for node in model.walk())
+    with_numpy = model.predict(docs)
     assert len(with_blis) == len(with_numpy) == 1
     assert abs(with_blis[0] - with_numpy[0]).max() < 1e-5

@@ -95,7 +95,7 @@ def use_blis(nlp: Language, blis: bool) -> None:
 
 
 def _model_id(model: str) -> str:
-    """``de_newskg-0.2.0``: the name and version in a model's meta (the argument itself if it has none)."""
+    """``de_newskg-0.3.0``: the name and version in a model's meta (the argument itself if it has none)."""
     try:
         path = Path(model) if Path(model).exists() else spacy.util.get_package_path(model)
         meta = spacy.util.load_meta(path / "meta.json")
