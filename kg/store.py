@@ -731,6 +731,10 @@ async def _ready(fd: int, seconds: float, *, write: bool = False) -> bool:
             loop.remove_reader(fd)
 
 
+#: What `_exchange` reads at a time until an answer's length is known.
+_READ_SIZE = 65_536
+
+
 async def _exchange(conn: Connection, request: bytes, deadline: float) -> bytes | None:
     """Send one message on `conn` and read the answer, waiting on the event loop (no thread);
     None when the deadline passes first. Speaks `Connection.send_bytes` / `recv_bytes` framing."""
@@ -745,6 +749,7 @@ async def _exchange(conn: Connection, request: bytes, deadline: float) -> bytes 
                 if not await _ready(fd, deadline - time.monotonic(), write=True):
                     return None
         received = bytearray()
+        wanted = _READ_SIZE  # bytes still to come, once the length header says so
         while True:
             if len(received) >= 4:
                 (size,) = struct.unpack("!i", received[:4])
@@ -752,10 +757,13 @@ async def _exchange(conn: Connection, request: bytes, deadline: float) -> bytes 
                 if size == -1 and len(received) >= 12:
                     (size,) = struct.unpack("!Q", received[4:12])
                     header = 12
-                if size >= 0 and len(received) >= header + size:
-                    return bytes(received[header : header + size])
+                if size >= 0:
+                    if len(received) >= header + size:
+                        return bytes(received[header : header + size])
+                    wanted = header + size - len(received)
             try:
-                chunk = os.read(fd, 1 << 20)
+                # os.read allocates the size asked for (1 MiB: 18 us a call, 64 KiB: 1.5 us here)
+                chunk = os.read(fd, min(max(wanted, _READ_SIZE), 1 << 20))
             except BlockingIOError:
                 if not await _ready(fd, deadline - time.monotonic()):
                     return None

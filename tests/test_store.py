@@ -547,6 +547,11 @@ def test_aquery_waits_for_the_worker_on_the_event_loop(tmp_path: Path) -> None:
     async def scenario(store: OxigraphStore) -> None:
         result = await store.aquery("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout_s=30)
         assert result.rows() == [{"n": "1500"}]
+        # An answer many reads long (the pipe delivers at most some 200 KiB at a time) comes whole.
+        everything = "SELECT ?s ?p ?o ?t WHERE { ?s ?p ?o BIND(<<( ?s ?p ?o )>> AS ?t) }"
+        big = await store.aquery(everything, timeout_s=30)
+        assert len(big.payload) > 4 * kg.store._READ_SIZE
+        assert big.payload == store.query(everything).payload
         [pid] = store.worker_pids
         started = time.monotonic()
         with pytest.raises(QueryTimeout, match=r"limit of 0.5 s"):
