@@ -42,8 +42,8 @@ Then for 8 queries, p50 and p99 latency of:
 
 The engines take turns on each query, in blocks of 10 runs
 (`measure_interleaved`), so a slower spell of the machine falls on all of
-them alike. Row counts are compared; a
-mismatch is printed. Figures, not assertions: compare runs on one machine.
+them alike. Row counts are compared; a mismatch is printed. Figures, not
+assertions: compare runs on one machine.
 """
 
 from __future__ import annotations
