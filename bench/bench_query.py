@@ -241,18 +241,6 @@ class Timing:
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
-def measure(run: Callable[[], int], repeat: int, warmup: int = 2) -> Timing:
-    rows = 0
-    for _ in range(warmup):
-        rows = run()
-    seconds = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        rows = run()
-        seconds.append(time.perf_counter() - start)
-    return Timing(rows, seconds)
-
-
 def measure_interleaved(
     runs: dict[str, tuple[Callable[[], int], int]], *, block: int = 10, warmup: int = 1
 ) -> dict[str, Timing]:
@@ -395,10 +383,15 @@ def run_bench(folder: Path, args: argparse.Namespace) -> None:
             return body
 
         # The floor: a round trip to /health, no query (uvicorn, FastAPI and the client on both ends).
-        floor = measure(
-            lambda: int(client.get(url.replace("/sparql", "/health")).is_success), args.repeat * 2
+        floors = measure_interleaved(
+            {
+                "httpx": (
+                    lambda: int(client.get(url.replace("/sparql", "/health")).is_success),
+                    args.repeat * 2,
+                ),
+                "http.client": (lambda: int(len(stdlib_get("/health")) > 0), args.repeat * 2),
+            }
         )
-        floor_stdlib = measure(lambda: len(stdlib_get("/health")) > 0, args.repeat * 2)
         for name, sparql in QUERIES:
 
             def over_http(sparql: str = sparql) -> int:
@@ -448,12 +441,12 @@ def run_bench(folder: Path, args: argparse.Namespace) -> None:
             print(f"  {name}: done", file=sys.stderr)
         plain.close()
     store.close()
-    print_table(results, (floor, floor_stdlib), quads=quads, union_triples=len(union), args=args)
+    print_table(results, floors, quads=quads, union_triples=len(union), args=args)
 
 
 def print_table(
     results: list[tuple[str, dict[str, Timing]]],
-    floors: tuple[Timing, Timing],
+    floors: dict[str, Timing],
     *,
     quads: int,
     union_triples: int,
@@ -463,7 +456,7 @@ def print_table(
         f"\nstore: {quads} quads (article graphs + union default graph); repeat {args.repeat}"
         + ("" if args.no_rdflib else f", rdflib {union_triples} triples, repeat {args.rdflib_repeat}")
     )
-    for client, floor in zip(("httpx", "http.client"), floors, strict=True):
+    for client, floor in floors.items():
         print(f"HTTP floor, GET /health with {client}: p50 {floor.p(0.5):.2f} ms, p99 {floor.p(0.99):.2f} ms")
     print(
         "latency in ms, p50 / p99. HTTP: httpx; stdlib: http.client; pyoxigraph: query + SPARQL JSON; "
